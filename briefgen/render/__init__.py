@@ -1,0 +1,1 @@
+"""Renderers: each turns a :class:`briefgen.document.Document` into the bytes of one format."""
