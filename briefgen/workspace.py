@@ -1,0 +1,153 @@
+"""Loading statements from a workspace: YAML, validation, source texts and their citations.
+
+This is the input edge of the pipeline; everything after it works on the
+:class:`LoadedStatement` values it returns and touches no files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .citations import SourceText
+from .errors import Diagnostic, Location, error, warning
+from .models import Statement
+from .validate import validate_model
+from .yamlload import LoadedYaml, load_yaml_file
+
+_DRIVE_OR_UNC = re.compile(r"^(?:[A-Za-z]:|[\\/]{2})")
+
+
+@dataclass(frozen=True)
+class LoadedStatement:
+    """A validated statement with its id, file, and verified source text (if any)."""
+
+    id: str
+    path: Path
+    display_path: str
+    statement: Statement
+    source_text: SourceText | None
+
+
+def display_path(path: Path) -> str:
+    """Return ``path`` as messages show it: relative to the working folder where possible."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def check_relative_path(raw: str, base_dir: Path, root: Path) -> tuple[Path | None, str]:
+    """Resolve ``raw`` against ``base_dir``, refusing anything that leads outside ``root``.
+
+    Returns the resolved path and an empty string, or None and the reason for refusing.
+    """
+    if "\x00" in raw:
+        return None, "contains a NUL character"
+    if _DRIVE_OR_UNC.match(raw) or raw.startswith(("/", "\\")):
+        return None, "is absolute; give a path relative to this file"
+    if ".." in re.split(r"[\\/]", raw):
+        return None, "contains '..'; keep source texts inside the sources folder"
+    resolved = (base_dir / raw).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        return None, f"leads outside {display_path(root)}/ (through a symbolic link)"
+    return resolved, ""
+
+
+def load_statement(path: Path, *, strict: bool = False) -> tuple[LoadedStatement | None, list[Diagnostic]]:
+    """Load, validate and verify the statement file at ``path``; return it and all diagnostics."""
+    shown = display_path(path)
+    loaded, diagnostics = load_yaml_file(path, shown)
+    if diagnostics:
+        return None, diagnostics
+    statement, diagnostics = validate_model(Statement, loaded)
+    if statement is None:
+        return None, diagnostics
+    source_text, diagnostics = _read_source_text(statement, path, loaded)
+    diagnostics += verify_citations(statement, source_text, loaded, strict=strict)
+    result = LoadedStatement(path.stem, path, shown, statement, source_text)
+    return (None if any(d.is_error for d in diagnostics) else result), diagnostics
+
+
+def _read_source_text(statement: Statement, path: Path, loaded: LoadedYaml) -> tuple[SourceText | None, list[Diagnostic]]:
+    raw = statement.source.text
+    if raw is None:
+        return None, []
+    location = loaded.location_of(("source", "text"))
+    # The statement's own folder is the workspace's sources/ folder.
+    resolved, refusal = check_relative_path(raw, path.parent, path.parent)
+    if resolved is None:
+        return None, [error(location, f"source text path '{raw}' {refusal}", "unsafe-path")]
+    try:
+        text = resolved.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        return None, [error(location, f"source text '{raw}' not found (looked for {display_path(resolved)})", "source-missing")]
+    except UnicodeDecodeError as exc:
+        return None, [error(location, f"source text '{raw}' is not valid UTF-8 (byte {exc.start}); save it as UTF-8", "encoding")]
+    except OSError as exc:
+        return None, [error(location, f"cannot read source text '{raw}': {exc.strerror}", "unreadable")]
+    return SourceText.from_text(text), []
+
+
+def cited_items(statement: Statement) -> list[tuple[tuple, object]]:
+    """Return each item that can carry a citation with its data path, in file order."""
+    return [
+        ((field, index), item)
+        for field in ("key_points", "upcoming", "proposals")
+        for index, item in enumerate(getattr(statement, field))
+    ]
+
+
+def verify_citations(statement: Statement, source: SourceText | None, loaded: LoadedYaml, *, strict: bool) -> list[Diagnostic]:
+    """Check each quote and paragraph number against ``source``, filling in missing ``para``."""
+    diagnostics: list[Diagnostic] = []
+    for data_path, item in cited_items(statement):
+        if item.quote is None and item.para is None:
+            continue
+        if source is None:
+            location = loaded.location_of(data_path + ("quote" if item.quote else "para",))
+            message = "citation is unverified: the statement has no source.text to check it against"
+            diagnostics.append(error(location, message, "unverified") if strict else warning(location, message, "unverified"))
+            continue
+        diagnostics += _verify_item(item, data_path, source, loaded)
+    return diagnostics
+
+
+def _verify_item(item, data_path: tuple, source: SourceText, loaded: LoadedYaml) -> list[Diagnostic]:
+    count = len(source.paragraphs)
+    if item.para is not None and item.para > count:
+        location = loaded.location_of(data_path + ("para",))
+        return [error(location, f"para {item.para} does not exist: the source text has {count} paragraphs", "wrong-para")]
+    if item.quote is None:
+        return []
+    holding = source.paragraphs_holding(item.quote)
+    if not holding:
+        number, similarity, passage = source.closest_paragraph(item.quote)
+        message = "quote not found in the source text"
+        if number:
+            message += f"; closest is paragraph {number} ({similarity:.0%} similar): “{_shorten(passage)}”"
+        return [error(loaded.location_of(data_path + ("quote",)), message, "quote-not-found")]
+    if item.para is None:
+        item.para = holding[0]
+    elif item.para not in holding:
+        where = ", ".join(str(n) for n in holding)
+        location = loaded.location_of(data_path + ("para",))
+        return [error(location, f"para {item.para} does not hold the quote; paragraph {where} does", "wrong-para")]
+    return []
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def find_statements(paths: list[Path]) -> list[Path]:
+    """Expand folders in ``paths`` to the statement files they hold, sorted by name."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.glob("*.yaml") if p.is_file())
+        else:
+            found.append(path)
+    return found
