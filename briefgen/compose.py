@@ -1,0 +1,236 @@
+"""Composition: statements + a template folder → the document model.
+
+A template folder holds Jinja2 templates (``note.html.j2`` …) that write the HTML subset
+of :mod:`briefgen.markup`, the wording of each language in ``strings/<lang>.yaml``, and
+the house style in ``style.yaml``. Templates run in Jinja2's sandbox with autoescaping
+and strict undefined variables, so YAML text can never become markup or code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError as JinjaTemplateError, pass_context
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from .document import Document, FontFamily, Style
+from .errors import Diagnostic, DiagnosticsError, Location, TemplateError, error
+from .markup import parse_markup
+from .models import PartialDate, describe_value
+from .resources import SHIPPED_FAMILIES, TEMPLATES_DIR, shipped_family
+from .validate import validate_model
+from .workspace import LoadedStatement, display_path
+from .yamlload import load_yaml_file
+
+_MM = 72 / 25.4
+_PAGE_SIZES = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0)}
+
+
+def _colour(value: Any) -> str:
+    text = str(value).lstrip("#")
+    if len(text) != 6 or any(c not in "0123456789abcdefABCDEF" for c in text):
+        raise ValueError(f"expected a colour as RRGGBB, found {describe_value(value)}")
+    return text.upper()
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a number, found {describe_value(value)}") from None
+
+
+Colour = Annotated[str, BeforeValidator(_colour)]
+Number = Annotated[float, BeforeValidator(_number)]
+
+
+class _StyleModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class Margins(_StyleModel):
+    """Page margins in millimetres."""
+
+    top: Number = 24
+    right: Number = 24
+    bottom: Number = 24
+    left: Number = 24
+
+
+class Page(_StyleModel):
+    """Paper size and margins."""
+
+    size: str = Field(default="A4", pattern="^(A4|Letter)$")
+    margins_mm: Margins = Margins()
+
+
+class Fonts(_StyleModel):
+    """Font families for body text and headings: names of families shipped with briefgen."""
+
+    body: str = "PT Serif"
+    headings: str = "PT Sans"
+
+
+class Sizes(_StyleModel):
+    """Type sizes in points."""
+
+    body: Number = 10.5
+    title: Number = 21
+    headings: tuple[Number, Number, Number] = (14, 12, 10.5)
+    footnotes: Number = 8
+
+
+class Colours(_StyleModel):
+    """Colours as RRGGBB."""
+
+    text: Colour = "1A1A1A"
+    accent: Colour = "1F3A5F"
+    muted: Colour = "5F6B7A"
+    rule: Colour = "B8C2CC"
+    table_header: Colour = "E8EDF2"
+    aside: Colour = "F1F4F7"
+
+
+class HouseStyle(_StyleModel):
+    """The contents of a template folder's style.yaml."""
+
+    page: Page = Page()
+    fonts: Fonts = Fonts()
+    sizes_pt: Sizes = Sizes()
+    leading: Number = 1.35
+    colours: Colours = Colours()
+
+    def to_style(self) -> Style:
+        """Return the renderer-facing :class:`Style` with lengths in points and fonts resolved."""
+        width, height = _PAGE_SIZES[self.page.size]
+        margins = self.page.margins_mm
+        return Style(
+            page_width=width,
+            page_height=height,
+            margin_top=margins.top * _MM,
+            margin_right=margins.right * _MM,
+            margin_bottom=margins.bottom * _MM,
+            margin_left=margins.left * _MM,
+            body_font=shipped_family(self.fonts.body),
+            heading_font=shipped_family(self.fonts.headings),
+            body_size=self.sizes_pt.body,
+            leading=self.leading,
+            title_size=self.sizes_pt.title,
+            heading_sizes=tuple(self.sizes_pt.headings),
+            footnote_size=self.sizes_pt.footnotes,
+            text_colour=self.colours.text,
+            accent_colour=self.colours.accent,
+            muted_colour=self.colours.muted,
+            rule_colour=self.colours.rule,
+            table_header_fill=self.colours.table_header,
+            aside_fill=self.colours.aside,
+        )
+
+
+@dataclass
+class TemplateSet:
+    """A loaded template folder: its Jinja2 environment, house style and wording."""
+
+    directory: Path
+    environment: SandboxedEnvironment
+    style: Style
+    strings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def wording(self, language: str) -> dict[str, Any]:
+        """Return the wording for ``language``, falling back to English."""
+        return self.strings.get(language) or self.strings["en"]
+
+
+def resolve_template_dir(name_or_path: str, workspace: Path) -> Path:
+    """Find a template folder: a path, ``templates/<name>`` in the workspace, or a shipped one."""
+    candidates = [Path(name_or_path), workspace / "templates" / name_or_path, TEMPLATES_DIR / name_or_path]
+    for candidate in candidates:
+        if (candidate / "note.html.j2").is_file():
+            return candidate
+    raise DiagnosticsError([error(Location(name_or_path), "no template folder of that name (it must hold note.html.j2)", "template-missing")])
+
+
+def load_template_set(directory: Path) -> TemplateSet:
+    """Load the house style and wording of the template folder ``directory``."""
+    diagnostics: list[Diagnostic] = []
+    style = Style()
+    style_file = directory / "style.yaml"
+    if style_file.is_file():
+        loaded, problems = load_yaml_file(style_file, display_path(style_file))
+        house, more = validate_model(HouseStyle, loaded) if not problems else (None, [])
+        diagnostics += problems + more
+        if house is not None:
+            unknown = {house.fonts.body, house.fonts.headings} - set(SHIPPED_FAMILIES)
+            if unknown:
+                where = loaded.location_of(("fonts",))
+                message = f"font family {', '.join(sorted(unknown))} is not shipped; use one of {', '.join(SHIPPED_FAMILIES)}"
+                diagnostics.append(error(where, message, "unknown-font"))
+            else:
+                style = house.to_style()
+    strings: dict[str, dict[str, Any]] = {}
+    for strings_file in sorted((directory / "strings").glob("*.yaml")):
+        loaded, problems = load_yaml_file(strings_file, display_path(strings_file))
+        diagnostics += problems
+        if not problems and isinstance(loaded.data, dict):
+            strings[strings_file.stem] = loaded.data
+    if "en" not in strings:
+        diagnostics.append(error(Location(display_path(directory / "strings" / "en.yaml")), "the template has no English wording", "template-missing"))
+    if any(d.is_error for d in diagnostics):
+        raise DiagnosticsError(diagnostics)
+    return TemplateSet(directory, _make_environment(directory), style, strings)
+
+
+def _make_environment(directory: Path) -> SandboxedEnvironment:
+    environment = SandboxedEnvironment(
+        loader=FileSystemLoader(str(directory)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["longdate"] = _long_date
+    environment.filters["flexdate"] = _flexible_date
+    return environment
+
+
+@pass_context
+def _long_date(context: Any, value: dt.date) -> str:
+    """Format a full date in the wording's language: 16 May 2024, 16 мая 2024 г."""
+    return _format_date(context["t"], PartialDate(value.year, value.month, value.day))
+
+
+@pass_context
+def _flexible_date(context: Any, value: PartialDate) -> str:
+    """Format a date known to the day, month or year."""
+    return _format_date(context["t"], value)
+
+
+def _format_date(wording: dict[str, Any], value: PartialDate) -> str:
+    if value.day:
+        return wording["day_format"].format(day=value.day, month=wording["months"][value.month - 1], year=value.year)
+    if value.month:
+        return wording["month_format"].format(month=wording["months_standalone"][value.month - 1], year=value.year)
+    return wording["year_format"].format(year=value.year)
+
+
+def render_template(templates: TemplateSet, name: str, context: dict[str, Any]) -> str:
+    """Render template ``name`` with ``context``, turning Jinja2 failures into a TemplateError."""
+    try:
+        return templates.environment.get_template(name).render(context)
+    except JinjaTemplateError as exc:
+        where = f"{getattr(exc, 'filename', None) or name}:{getattr(exc, 'lineno', None) or '?'}"
+        raise TemplateError(f"{where}: {exc.message if hasattr(exc, 'message') else exc}") from None
+
+
+def compose_note(loaded: LoadedStatement, templates: TemplateSet, *, author: str = "") -> Document:
+    """Compose the briefing note of one statement."""
+    statement = loaded.statement
+    language = statement.source.language or "en"
+    context = {"s": statement, "id": loaded.id, "t": templates.wording(language), "language": language, "author": author}
+    html = render_template(templates, "note.html.j2", context)
+    metadata, blocks = parse_markup(html, f"{templates.directory.name}/note.html.j2")
+    return Document(metadata, blocks, templates.style)

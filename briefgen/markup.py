@@ -1,0 +1,309 @@
+"""The HTML subset templates write, parsed into the document model.
+
+Supported markup (anything else is a :class:`~briefgen.errors.TemplateError`)::
+
+    <meta name="title|subject|author|keywords|language|created" content="…">
+    <h1 class="title">  <h1> <h2> <h3> (optional id="…")
+    <p> with class lead | meta | quote | aside | small
+    <ul>/<ol> of <li>
+    <table data-widths="3,2,1"> <thead><tr><th>…</thead> <tbody><tr><td>…</tbody>
+    <strong>/<b>  <em>/<i>  <a href="…">  <br>  <fn>footnote</fn>
+    <hr class="page-break">
+
+Whitespace is collapsed as a browser would; whitespace just before ``<fn>`` is dropped,
+since a footnote marker always sits against the word it annotates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+
+from .document import (
+    PARAGRAPH_ROLES,
+    Block,
+    Footnote,
+    Heading,
+    Inline,
+    LineBreak,
+    Link,
+    ListBlock,
+    Metadata,
+    PageBreak,
+    Paragraph,
+    Table,
+    Text,
+)
+from .errors import TemplateError
+
+_WHITESPACE = re.compile(r"\s+")
+_INLINE_STYLE = {"strong": "bold", "b": "bold", "em": "italic", "i": "italic"}
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3}
+
+
+class _InlineCollector:
+    """Gathers inline content for one paragraph, list item, cell or footnote."""
+
+    def __init__(self) -> None:
+        self.children: list[Inline] = []
+
+    def add_text(self, text: str, bold: bool, italic: bool) -> None:
+        text = _WHITESPACE.sub(" ", text)
+        if not text:
+            return
+        previous = self.children[-1] if self.children else None
+        if isinstance(previous, Text) and (previous.bold, previous.italic) == (bold, italic):
+            self.children[-1] = Text(previous.text + text, bold, italic)
+        else:
+            self.children.append(Text(text, bold, italic))
+
+    def strip_trailing_space(self) -> None:
+        if self.children and isinstance(self.children[-1], Text):
+            last = self.children[-1]
+            self.children[-1] = Text(last.text.rstrip(), last.bold, last.italic)
+            if not self.children[-1].text:
+                self.children.pop()
+
+    def finish(self) -> tuple[Inline, ...]:
+        """Return the content with leading and trailing spaces of the whole run removed."""
+        children = list(self.children)
+        for index in (0, -1):
+            if children and isinstance(children[index], Text):
+                piece = children[index]
+                text = piece.text.lstrip() if index == 0 else piece.text.rstrip()
+                if text:
+                    children[index] = Text(text, piece.bold, piece.italic)
+                else:
+                    children.pop(index)
+        # Spaces around a line break are never wanted.
+        for index, child in enumerate(children):
+            if isinstance(child, LineBreak):
+                if index > 0 and isinstance(children[index - 1], Text):
+                    before = children[index - 1]
+                    children[index - 1] = Text(before.text.rstrip(), before.bold, before.italic)
+                if index + 1 < len(children) and isinstance(children[index + 1], Text):
+                    after = children[index + 1]
+                    children[index + 1] = Text(after.text.lstrip(), after.bold, after.italic)
+        return tuple(c for c in children if not (isinstance(c, Text) and not c.text))
+
+
+class _SubsetParser(HTMLParser):
+    """Streams the HTML subset into blocks and metadata."""
+
+    def __init__(self, source_name: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.source_name = source_name
+        self.blocks: list[Block] = []
+        self.meta: dict[str, str] = {}
+        self.open_tags: list[str] = []
+        self.bold = 0
+        self.italic = 0
+        self.inline_stack: list[_InlineCollector] = []  # paragraph / item / cell, then footnote, link
+        self.link_hrefs: list[str] = []
+        self.block_start: tuple[str, dict[str, str]] | None = None
+        self.list_items: list[tuple[Inline, ...]] | None = None
+        self.list_ordered = False
+        self.table: dict | None = None
+
+    # -- helpers ------------------------------------------------------------------
+
+    def fail(self, message: str) -> None:
+        line, column = self.getpos()
+        raise TemplateError(f"{self.source_name}: output line {line}, column {column + 1}: {message}")
+
+    @property
+    def collecting(self) -> _InlineCollector | None:
+        return self.inline_stack[-1] if self.inline_stack else None
+
+    def start_inline(self, tag: str, attrs: dict[str, str]) -> None:
+        self.block_start = (tag, attrs)
+        self.inline_stack = [_InlineCollector()]
+
+    # -- parser callbacks ---------------------------------------------------------
+
+    def handle_starttag(self, tag: str, attr_list: list[tuple[str, str | None]]) -> None:
+        attrs = {name: value or "" for name, value in attr_list}
+        if tag in ("meta", "br", "hr"):
+            self.handle_startendtag(tag, attr_list)
+            return
+        self.open_tags.append(tag)
+        collector = self.collecting
+        if tag in _INLINE_STYLE:
+            if collector is None:
+                self.fail(f"<{tag}> outside a paragraph")
+            if _INLINE_STYLE[tag] == "bold":
+                self.bold += 1
+            else:
+                self.italic += 1
+        elif tag == "a":
+            if collector is None:
+                self.fail("<a> outside a paragraph")
+            if not attrs.get("href"):
+                self.fail("<a> without href")
+            self.link_hrefs.append(attrs["href"])
+            self.inline_stack.append(_InlineCollector())
+        elif tag == "fn":
+            if collector is None or len(self.inline_stack) > 1:
+                self.fail("<fn> must stand directly in a paragraph, list item or cell")
+            collector.strip_trailing_space()
+            self.inline_stack.append(_InlineCollector())
+        elif collector is not None:
+            self.fail(f"<{tag}> cannot stand inside a paragraph")
+        elif tag in _HEADINGS or tag == "p":
+            self.start_inline(tag, attrs)
+        elif tag in ("ul", "ol"):
+            self.list_items = []
+            self.list_ordered = tag == "ol"
+        elif tag == "li":
+            if self.list_items is None:
+                self.fail("<li> outside <ul> or <ol>")
+            self.start_inline(tag, attrs)
+        elif tag == "table":
+            widths = attrs.get("data-widths")
+            self.table = {"header": [], "rows": [], "widths": _parse_widths(widths) if widths else None, "row": None}
+        elif tag in ("thead", "tbody"):
+            if self.table is None:
+                self.fail(f"<{tag}> outside <table>")
+        elif tag == "tr":
+            if self.table is None:
+                self.fail("<tr> outside <table>")
+            self.table["row"] = []
+        elif tag in ("th", "td"):
+            if self.table is None or self.table["row"] is None:
+                self.fail(f"<{tag}> outside <tr>")
+            self.start_inline(tag, attrs)
+        elif tag in ("html", "head", "body", "section", "div", "header", "footer", "article"):
+            pass  # structural wrappers are allowed and carry no meaning
+        else:
+            self.fail(f"<{tag}> is not in the supported HTML subset")
+
+    def handle_startendtag(self, tag: str, attr_list: list[tuple[str, str | None]]) -> None:
+        attrs = {name: value or "" for name, value in attr_list}
+        if tag == "meta":
+            if "name" not in attrs:
+                self.fail("<meta> needs name and content")
+            self.meta[attrs["name"]] = attrs.get("content", "")
+        elif tag == "br":
+            if self.collecting is None:
+                self.fail("<br> outside a paragraph")
+            self.collecting.children.append(LineBreak())
+        elif tag == "hr":
+            if attrs.get("class") != "page-break":
+                self.fail('only <hr class="page-break"> is supported')
+            self.blocks.append(PageBreak())
+        else:
+            self.handle_starttag(tag, attr_list)
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("meta", "br", "hr"):
+            return
+        if not self.open_tags or self.open_tags[-1] != tag:
+            expected = f"</{self.open_tags[-1]}>" if self.open_tags else "nothing"
+            self.fail(f"</{tag}> does not close the open element (expected {expected})")
+        self.open_tags.pop()
+        if tag in _INLINE_STYLE:
+            if _INLINE_STYLE[tag] == "bold":
+                self.bold -= 1
+            else:
+                self.italic -= 1
+        elif tag == "a":
+            children = self.inline_stack.pop().finish()
+            self.collecting.children.append(Link(self.link_hrefs.pop(), children))
+        elif tag == "fn":
+            children = self.inline_stack.pop().finish()
+            self.collecting.children.append(Footnote(children))
+        elif tag in _HEADINGS or tag == "p":
+            self.end_block(tag)
+        elif tag == "li":
+            self.list_items.append(self.inline_stack.pop().finish())
+            self.inline_stack = []
+        elif tag in ("ul", "ol"):
+            self.blocks.append(ListBlock(tuple(self.list_items), ordered=self.list_ordered))
+            self.list_items = None
+        elif tag in ("th", "td"):
+            self.table["row"].append((tag, self.inline_stack.pop().finish()))
+            self.inline_stack = []
+        elif tag == "tr":
+            self.end_row()
+        elif tag == "table":
+            table = self.table
+            self.table = None
+            self.blocks.append(Table(tuple(table["header"]), tuple(table["rows"]), table["widths"]))
+
+    def end_block(self, tag: str) -> None:
+        children = self.inline_stack.pop().finish()
+        self.inline_stack = []
+        _, attrs = self.block_start
+        css_class = attrs.get("class", "")
+        if tag in _HEADINGS:
+            level = 0 if css_class == "title" else _HEADINGS[tag]
+            self.blocks.append(Heading(level, children, attrs.get("id") or None))
+            return
+        role = css_class or "body"
+        if role not in PARAGRAPH_ROLES:
+            self.fail(f'<p class="{role}"> is not a paragraph role; use one of {", ".join(PARAGRAPH_ROLES)}')
+        if children:
+            self.blocks.append(Paragraph(children, role))
+
+    def end_row(self) -> None:
+        cells = self.table["row"]
+        self.table["row"] = None
+        kinds = {kind for kind, _ in cells}
+        row = tuple(content for _, content in cells)
+        if kinds == {"th"} and not self.table["header"] and not self.table["rows"]:
+            self.table["header"] = row
+        else:
+            self.table["rows"].append(row)
+
+    def handle_data(self, data: str) -> None:
+        collector = self.collecting
+        if collector is None:
+            if data.strip():
+                self.fail(f"text outside a paragraph: {data.strip()[:40]!r}")
+            return
+        collector.add_text(data, self.bold > 0, self.italic > 0)
+
+    def handle_comment(self, data: str) -> None:
+        pass
+
+    def finish(self) -> None:
+        self.close()
+        if self.open_tags:
+            self.fail(f"<{self.open_tags[-1]}> is never closed")
+
+
+def _parse_widths(text: str) -> tuple[float, ...]:
+    try:
+        widths = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise TemplateError(f"data-widths must be numbers separated by commas, not {text!r}") from None
+    if any(width <= 0 for width in widths):
+        raise TemplateError(f"data-widths must be positive, not {text!r}")
+    return widths
+
+
+def parse_markup(html: str, source_name: str) -> tuple[Metadata, tuple[Block, ...]]:
+    """Parse rendered template output into document metadata and blocks."""
+    parser = _SubsetParser(source_name)
+    parser.feed(html)
+    parser.finish()
+    meta = parser.meta
+    if not meta.get("title"):
+        raise TemplateError(f'{source_name}: the template must set <meta name="title" content="…">')
+    created = None
+    if meta.get("created"):
+        try:
+            created = dt.datetime.fromisoformat(meta["created"])
+        except ValueError:
+            raise TemplateError(f'{source_name}: <meta name="created"> must be an ISO date, not {meta["created"]!r}') from None
+    metadata = Metadata(
+        title=meta["title"],
+        subject=meta.get("subject", ""),
+        author=meta.get("author", ""),
+        keywords=tuple(k.strip() for k in meta.get("keywords", "").split(";") if k.strip()),
+        language=meta.get("language", "en"),
+        created=created,
+    )
+    return metadata, tuple(parser.blocks)
