@@ -66,7 +66,8 @@ def load_statement(path: Path, *, strict: bool = False) -> tuple[LoadedStatement
     if statement is None:
         return None, diagnostics
     source_text, diagnostics = _read_source_text(statement, path, loaded)
-    diagnostics += verify_citations(statement, source_text, loaded, strict=strict)
+    if not diagnostics:  # a named but unreadable text was reported; its quotes cannot be judged
+        diagnostics = verify_citations(statement, source_text, loaded, strict=strict)
     result = LoadedStatement(path.stem, path, shown, statement, source_text)
     return (None if any(d.is_error for d in diagnostics) else result), diagnostics
 

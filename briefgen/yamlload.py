@@ -170,7 +170,9 @@ def parse_yaml(text: str, display_path: str) -> tuple[LoadedYaml, list[Diagnosti
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = Location(display_path, mark.line + 1, mark.column + 1) if mark else Location(display_path)
-        problem = " ".join(part for part in (exc.context, exc.problem) if part)
+        problem = exc.problem or "cannot read"
+        if exc.context and exc.context_mark and exc.context_mark is not mark:
+            problem += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
         return builder.result, [error(location, f"YAML syntax: {problem}", "yaml-syntax")]
     except yaml.YAMLError as exc:
         return builder.result, [error(Location(display_path, 1, 1), f"YAML: {exc}", "yaml-syntax")]
