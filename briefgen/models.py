@@ -41,10 +41,10 @@ def _text(value: Any) -> str:
             "YAML reads {text} as a {kind}, not text; put it in quotes: \"{text}\"",
             {"text": str(value), "kind": kind},
         )
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise PydanticCustomError("empty-value", "has no value; fill it in", {})
     if not isinstance(value, str):
         raise PydanticCustomError("wrong-type", "expected text, found {found}", {"found": describe_value(value)})
-    if not value.strip():
-        raise PydanticCustomError("empty", "must not be empty", {})
     return str(value).strip()
 
 
@@ -58,6 +58,8 @@ def _http_url(value: str) -> str:
 def _full_date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
+    if value is None:
+        raise PydanticCustomError("empty-value", "has no value; fill in a date as YYYY-MM-DD", {})
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise PydanticCustomError("invalid-date", "expected a date as YYYY-MM-DD, found {found}", {"found": describe_value(value)})
     try:

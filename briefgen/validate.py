@@ -49,6 +49,9 @@ def _diagnostic(model_cls: type[BaseModel], loaded: LoadedYaml, problem: dict[st
         return error(location, f"expected a list (lines starting with '- ') here, found {describe_value(value)}", "wrong-type")
     if kind == "too_short":
         return error(location, "needs at least one item", "empty-list")
+    if kind == "empty-value":
+        key = next((part for part in reversed(loc) if isinstance(part, str)), "value")
+        return error(location, f"'{key}' {problem['msg']}", kind)
     if "-" in kind:  # our own PydanticCustomError codes are kebab-case
         return error(location, problem["msg"], kind)
     return error(location, problem["msg"], "invalid")
