@@ -285,3 +285,45 @@ class Statement(_Model):
 
 #: Items of a statement that can carry a citation (``quote`` and/or ``para``).
 CitedItem = KeyPoint | Upcoming | Proposal
+
+
+class Meeting(_Model):
+    """The meeting the pack prepares for."""
+
+    name: Text
+    """Name of the meeting."""
+    date: IsoDate | None = None
+    """When it takes place (YYYY-MM-DD)."""
+    location: Text | None = None
+    """Where it takes place."""
+
+
+PACK_FORMATS = ("docx", "pdf", "ics", "eml")
+PackFormat = Annotated[Literal["docx", "pdf", "ics", "eml"], BeforeValidator(_text)]
+
+
+class Briefing(_Model):
+    """A briefing pack: the contents of briefing.yaml."""
+
+    title: Text
+    """Title of the pack, printed on the cover and used in the file names."""
+    subtitle: Text | None = None
+    """A line under the title."""
+    meeting: Meeting | None = None
+    """The meeting the pack prepares for."""
+    date: IsoDate | None = None
+    """Date of the pack (YYYY-MM-DD); defaults to the meeting's date."""
+    prepared_by: Text | None = None
+    """Who prepared the pack; also written as the documents' author."""
+    prepared_for: Text | None = None
+    """Whom the pack is for."""
+    classification: Text | None = None
+    """Marking printed at the top and bottom of every page, e.g. OFFICIAL."""
+    statements: list[Text] = ["sources/*.yaml"]
+    """Statement files or glob patterns, relative to briefing.yaml."""
+    order: Literal["date", "listed"] = "date"
+    """Order of the statements: by date, or as listed."""
+    template: Text = "default"
+    """Template folder: a name under templates/ or shipped with briefgen, or a path."""
+    formats: list[PackFormat] = ["docx", "pdf", "ics"]
+    """Outputs to write: docx, pdf, ics, eml."""

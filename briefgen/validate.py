@@ -47,6 +47,9 @@ def _diagnostic(model_cls: type[BaseModel], loaded: LoadedYaml, problem: dict[st
         return error(location, f"expected a mapping (key: value lines) here, found {describe_value(value)}", "wrong-type")
     if kind == "list_type":
         return error(location, f"expected a list (lines starting with '- ') here, found {describe_value(value)}", "wrong-type")
+    if kind == "literal_error":
+        allowed = problem.get("ctx", {}).get("expected", "")
+        return error(location, f"{describe_value(value)} is not allowed here; use {allowed}", "invalid-choice")
     if kind == "too_short":
         return error(location, "needs at least one item", "empty-list")
     if kind == "empty-value":
