@@ -1,0 +1,210 @@
+"""Package-level parts of a rendered .docx: footnotes, properties, settings and the zip itself.
+
+python-docx has no footnote API and stamps zip entries with the current time; this module
+supplies the footnotes part and rewrites the archive so the same document always gives the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part, XmlPart
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from lxml import etree
+
+from briefgen.document import Metadata
+
+from .docx_xml import w
+
+_NS = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+_STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+
+#: The fixed timestamp of every zip entry: the earliest a zip file can record.
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+# --- parts the template brings that a rendered note must not carry ------------------
+
+
+def prune_template_parts(word, house: bool) -> None:
+    """Drop the template's parts that would misdescribe the rendered note or clash with its content."""
+    # The thumbnail shows the template's first page and app.xml claims its application and
+    # word counts. A Word 2010 copy of the styles (stylesWithEffects) that differs from
+    # styles.xml makes Word report unreadable content. The house template's bibliography
+    # item is empty.
+    package = word.part.package
+    _drop_rels(package.rels, RT.THUMBNAIL, RT.EXTENDED_PROPERTIES)
+    package.relate_to(_app_properties_part(package), RT.EXTENDED_PROPERTIES)
+    _drop_rels(word.part.rels, _STYLES_WITH_EFFECTS)
+    if house:
+        _drop_rels(word.part.rels, RT.CUSTOM_XML)
+    # The note brings its own footnotes; a reference document's would clash, and its
+    # comments would point into the body that the note replaces.
+    _drop_rels(word.part.rels, RT.FOOTNOTES, RT.COMMENTS)
+
+
+def _drop_rels(rels, *reltypes: str) -> None:
+    for rel_id, rel in list(rels.items()):
+        if rel.reltype in reltypes:
+            del rels[rel_id]
+
+
+def _app_properties_part(package) -> Part:
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+        "<Application>briefgen</Application><DocSecurity>0</DocSecurity>"
+        "<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+        "<HyperlinksChanged>false</HyperlinksChanged></Properties>"
+    )
+    return Part(PackURI("/docProps/app.xml"), CT.OFC_EXTENDED_PROPERTIES, xml.encode(), package)
+
+
+# --- footnotes ----------------------------------------------------------------------
+
+#: The ids Word gives the footnote separator and continuation separator; notes count from 1.
+SEPARATOR_IDS = (-1, 0)
+
+
+class Footnotes:
+    """The footnotes part of one document, holding the two separators and numbered notes."""
+
+    def __init__(self, document_part):
+        self.element = parse_xml(f"<w:footnotes {nsdecls('w', 'r')}/>")
+        for note_id, kind in zip(SEPARATOR_IDS, ("separator", "continuationSeparator"), strict=True):
+            self.element.append(_separator_note(note_id, kind))
+        self.part = XmlPart(PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, self.element, document_part.package)
+        document_part.relate_to(self.part, RT.FOOTNOTES)
+        self._count = 0
+
+    def new_note(self) -> tuple[int, etree._Element]:
+        """Add an empty footnote and return its id and the ``w:footnote`` element to fill."""
+        self._count += 1
+        note = w("footnote", id=self._count)
+        self.element.append(note)
+        return self._count, note
+
+
+def _separator_note(note_id: int, kind: str) -> etree._Element:
+    paragraph = w(
+        "p",
+        w("pPr", w("spacing", after=0, line=240, lineRule="auto")),
+        w("r", w(kind)),
+    )
+    return w("footnote", paragraph, type=kind, id=note_id)
+
+
+# --- settings -----------------------------------------------------------------------
+
+# Where the schema puts the settings this module writes: embedTrueTypeFonts comes after
+# the first few children below, footnotePr before the last ones.
+_BEFORE_EMBED_FONTS = (
+    "w:writeProtection", "w:view", "w:zoom", "w:removePersonalInformation", "w:removeDateAndTime",
+    "w:doNotDisplayPageBoundaries", "w:displayBackgroundShape", "w:printPostScriptOverText",
+    "w:printFractionalCharacterWidth", "w:printFormsData",
+)  # fmt: skip
+_AFTER_FOOTNOTE_PR = (
+    "w:endnotePr", "w:compat", "w:docVars", "w:rsids", "m:mathPr", "w:attachedSchema", "w:themeFontLang",
+    "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
+    "w:captions", "w:readModeInkLockDown", "w:smartTagType", "sl:schemaLibrary", "w:shapeDefaults",
+    "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator",
+)  # fmt: skip
+
+
+def prepare_settings(settings, *, house: bool, footnotes: bool, embedded_fonts: bool) -> None:
+    """Adjust settings.xml: tidy the house template, declare footnotes and embedded fonts."""
+    if house:
+        # Revision ids and a "spelling checked" mark from the template are not true of the note.
+        for stale in ("w:rsids", "w:proofState", "w:attachedTemplate"):
+            _remove(settings, stale)
+        _set_compatibility_mode(settings, "15")
+    _remove(settings, "w:footnotePr")  # a reference's would name separators that are gone
+    if footnotes:
+        settings.insert_element_before(_footnote_properties(), *_AFTER_FOOTNOTE_PR)
+    if embedded_fonts:
+        _remove(settings, "w:embedTrueTypeFonts")
+        predecessors = [child for child in settings if child.tag in {qn(tag) for tag in _BEFORE_EMBED_FONTS}]
+        if predecessors:
+            predecessors[-1].addnext(w("embedTrueTypeFonts"))
+        else:
+            settings.insert(0, w("embedTrueTypeFonts"))
+
+
+def _footnote_properties() -> etree._Element:
+    return w("footnotePr", *(w("footnote", id=note_id) for note_id in SEPARATOR_IDS))
+
+
+def _remove(settings, tag: str) -> None:
+    for old in settings.findall(qn(tag)):
+        settings.remove(old)
+
+
+def _set_compatibility_mode(settings, mode: str) -> None:
+    # Mode 15 (Word 2013+) keeps Word from opening the note in "Compatibility Mode".
+    compat = settings.find(qn("w:compat"))
+    if compat is None:
+        return
+    for setting in compat.findall(qn("w:compatSetting")):
+        if setting.get(qn("w:name")) == "compatibilityMode":
+            setting.set(qn("w:val"), mode)
+
+
+# --- core properties ----------------------------------------------------------------
+
+_CORE_LIMIT = 255  # python-docx refuses longer core property strings
+
+
+def set_core_properties(word, metadata: Metadata) -> None:
+    """Write the note's title, subject, author, keywords, language and dates to core.xml."""
+    properties = word.core_properties
+    properties.title = metadata.title[:_CORE_LIMIT]
+    properties.subject = metadata.subject[:_CORE_LIMIT]
+    properties.author = metadata.author[:_CORE_LIMIT]
+    properties.last_modified_by = metadata.author[:_CORE_LIMIT]
+    properties.keywords = "; ".join(metadata.keywords)[:_CORE_LIMIT]
+    properties.language = metadata.language
+    properties.comments = ""
+    properties.revision = 1
+    core = _core_element(word)
+    for stale in ("cp:lastPrinted", "dcterms:created", "dcterms:modified"):
+        for element in core.findall(qn(stale)):
+            core.remove(element)
+    if metadata.created is not None:
+        created = _as_utc(metadata.created)
+        properties.created = created
+        properties.modified = created
+    # Without a date, none is written: the render time would break byte-identical output.
+
+
+def _core_element(word) -> etree._Element:
+    return word.part.package.part_related_by(RT.CORE_PROPERTIES).element
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    # python-docx writes the clock time with a "Z", so aware times must be UTC first.
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+# --- the archive --------------------------------------------------------------------
+
+
+def normalise_zip(data: bytes) -> bytes:
+    """Return the zip ``data`` rewritten with fixed timestamps and attributes, order unchanged."""
+    output = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w") as target:
+        for entry in source.infolist():
+            fixed = zipfile.ZipInfo(entry.filename, date_time=ZIP_EPOCH)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.create_system = 0  # otherwise the building machine's OS is recorded
+            fixed.external_attr = 0
+            target.writestr(fixed, source.read(entry))
+    return output.getvalue()
