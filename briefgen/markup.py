@@ -37,7 +37,7 @@ from .document import (
 )
 from .errors import TemplateError
 
-_WHITESPACE = re.compile(r"\s+")
+_WHITESPACE = re.compile(r"[ \t\n\r\f]+")  # as HTML does: a no-break space stays
 _INLINE_STYLE = {"strong": "bold", "b": "bold", "em": "italic", "i": "italic"}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3}
 

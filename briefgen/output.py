@@ -8,6 +8,9 @@ from pathlib import Path
 
 from .errors import OutputError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def write_atomically(files: dict[Path, bytes]) -> None:
     """Write every file in ``files`` or, on failure, leave all the old ones as they were.
@@ -21,6 +24,8 @@ def write_atomically(files: dict[Path, bytes]) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             staged.append((Path(temporary), target))
+            # mkstemp creates files readable by the owner only; give outputs the usual mode.
+            os.chmod(temporary, 0o666 & ~_UMASK)
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
                 stream.flush()
