@@ -111,7 +111,28 @@ class PageBreak:
     """Start the following content on a new page."""
 
 
-Block = Union[Heading, Paragraph, ListBlock, Table, PageBreak]
+@dataclass(frozen=True)
+class Cover:
+    """A title page on its own: title, subtitle and labelled details (meeting, date, …)."""
+
+    title: tuple[Inline, ...]
+    subtitle: tuple[Inline, ...] = ()
+    details: tuple[tuple[tuple[Inline, ...], tuple[Inline, ...]], ...] = ()  # (label, value) pairs
+
+
+@dataclass(frozen=True)
+class Contents:
+    """A table of contents listing the headings of levels 1..``depth`` with their page numbers.
+
+    Renderers collect the entries from the document's headings themselves, link each entry
+    to its heading, and give headings without an ``anchor`` one of their own.
+    """
+
+    title: tuple[Inline, ...]
+    depth: int = 2
+
+
+Block = Union[Heading, Paragraph, ListBlock, Table, PageBreak, Cover, Contents]
 
 
 # --- document -----------------------------------------------------------------------
@@ -127,6 +148,22 @@ class Metadata:
     keywords: tuple[str, ...] = ()
     language: str = "en"
     created: dt.datetime | None = None
+    classification: str = ""
+    """Marking printed at the top and bottom of every page (e.g. OFFICIAL); empty for none."""
+    page_label: str = "{page} / {pages}"
+    """Wording of the page number in the footer, with ``{page}`` and ``{pages}`` placeholders."""
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """A dated event for calendar outputs: an all-day event on ``date``."""
+
+    uid: str  # stable across rebuilds, derived from the event's content
+    date: dt.date
+    summary: str
+    location: str = ""
+    description: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +203,9 @@ class Style:
     rule_colour: str = "B8C2CC"
     table_header_fill: str = "E8EDF2"
     aside_fill: str = "F3F5F7"
+    classification_colour: str = "9B1C1C"
+    logo: bytes | None = None  # PNG or JPEG shown on the cover
+    logo_width: float = 110.0  # points; the height follows the image's proportions
 
 
 @dataclass(frozen=True)
@@ -175,6 +215,7 @@ class Document:
     metadata: Metadata
     blocks: tuple[Block, ...]
     style: Style = field(default_factory=Style)
+    events: tuple[CalendarEvent, ...] = ()
 
 
 def plain_text(children: tuple[Inline, ...]) -> str:

@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 
 from briefgen.document import (
+    Contents,
+    Cover,
     Document,
     Footnote,
     Heading,
@@ -75,6 +77,46 @@ def make_sample_document(footnotes: int = 3) -> Document:
     return Document(meta, tuple(blocks), style)
 
 
+def make_sample_pack_document(sections: int = 6) -> Document:
+    """A fictional pack: cover, contents, classification, page label and many sections."""
+    note = make_sample_document()
+    blocks: list = [
+        Cover(
+            title=(Text("Arden river talks: briefing pack"),),
+            subtitle=(Text("Statements ahead of the Veloria–Osterland meeting"),),
+            details=(
+                ((Text("Meeting"),), (Text("Veloria–Osterland river talks, Port Ardent"),)),
+                ((Text("Date"),), (Text("12 March 2031"),)),
+                ((Text("Prepared by"),), (Text("Desk officer, Arden unit"),)),
+                ((Text("Prepared for"),), (Text("The Minister"),)),
+            ),
+        ),
+        Contents((Text("Contents"),), depth=2),
+    ]
+    for index in range(1, sections + 1):
+        blocks.append(PageBreak())
+        blocks.append(Heading(1, (Text(f"Section {index}: Қазақ Ә and Осterland"),), anchor=f"section-{index}"))
+        for block in note.blocks[1:]:
+            if isinstance(block, Heading):
+                block = Heading(min(block.level + 1, 3), block.children)
+            if not isinstance(block, PageBreak):
+                blocks.append(block)
+    meta = Metadata(
+        title="Arden river talks: briefing pack",
+        subject="Briefing pack",
+        author="Desk officer",
+        created=dt.datetime(2031, 3, 11),
+        classification="OFFICIAL-SENSITIVE",
+        page_label="Page {page} of {pages}",
+    )
+    return Document(meta, tuple(blocks), note.style)
+
+
 @pytest.fixture
 def sample_document() -> Document:
     return make_sample_document()
+
+
+@pytest.fixture
+def sample_pack_document() -> Document:
+    return make_sample_pack_document()
