@@ -15,8 +15,9 @@ from pathlib import Path
 
 from . import __version__
 from .errors import BriefgenError, Diagnostic, DiagnosticsError, UsageError
+from .output import write_atomically
 
-FORMATS = ("docx", "pdf")
+FORMATS = ("docx", "pdf", "ics", "eml")
 SCHEMA_FILE = "statement.schema.json"
 
 
@@ -57,11 +58,27 @@ def _load_all(paths: list[str], strict: bool):
 
 
 def command_check(args: argparse.Namespace) -> int:
-    """Validate statements and verify their citations; write nothing."""
-    loaded, diagnostics = _load_all(args.paths, args.strict)
+    """Validate the pack and statements and verify their citations; write nothing."""
+    from .workspace import load_pack
+
+    paths = list(args.paths) or (["briefing.yaml", "sources"] if Path("briefing.yaml").is_file() else [])
+    diagnostics: list[Diagnostic] = []
+    checked: set[Path] = set()
+    for pack_path in [p for p in paths if _is_pack_file(p)]:
+        if not Path(pack_path).is_file():
+            raise UsageError(f"no such file: {pack_path}")
+        pack, problems = load_pack(Path(pack_path), strict=args.strict)
+        diagnostics += problems
+        if pack is not None:
+            checked.update(s.path.resolve() for s in pack.statements)
+    statement_args = [p for p in paths if not _is_pack_file(p)]
+    loaded, problems = _load_all(statement_args, args.strict) if statement_args or not paths else ([], [])
+    checked.update(s.path.resolve() for s in loaded)
+    # A statement named by the pack and found in sources/ is checked twice but reported once.
+    diagnostics = list(dict.fromkeys(diagnostics + problems))
     code = _report(diagnostics, quiet=args.quiet)
     if code == 0 and not args.quiet:
-        print(f"{len(loaded)} statement{'s' * (len(loaded) != 1)} checked: no errors")
+        print(f"{len(checked)} statement{'s' * (len(checked) != 1)} checked: no errors")
     return code
 
 
@@ -73,24 +90,63 @@ def _parse_formats(text: str) -> list[str]:
     return formats
 
 
-def command_build(args: argparse.Namespace) -> int:
-    """Check statements, then compose and render each into output files."""
-    from .compose import compose_note, load_template_set, resolve_template_dir
-    from .output import write_atomically
+def _is_pack_file(path: str) -> bool:
+    """Whether ``path`` names a pack file: briefing.yaml, or any briefing*.yaml."""
+    name = Path(path).name
+    return name.startswith("briefing") and name.endswith((".yaml", ".yml"))
 
-    formats = _parse_formats(args.format)
-    loaded, diagnostics = _load_all(args.paths, args.strict)
-    if _report(diagnostics, quiet=args.quiet):
+
+class _Progress:
+    """A progress bar on a terminal; silent under --quiet or when output is not a terminal."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar = None
+        if enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(), transient=True)
+            self.task = self.bar.add_task("building", total=total)
+
+    def __enter__(self) -> _Progress:
+        if self.bar:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar:
+            self.bar.stop()
+
+    def step(self, description: str) -> None:
+        """Report that the step called ``description`` is starting."""
+        if self.bar:
+            self.bar.update(self.task, description=description, advance=1)
+
+
+def command_build(args: argparse.Namespace) -> int:
+    """Check, then build packs (briefing*.yaml) and statement notes into output files."""
+    from .workspace import load_pack
+
+    paths = list(args.paths)
+    if not paths and Path("briefing.yaml").is_file():
+        paths = ["briefing.yaml"]
+    pack_paths = [p for p in paths if _is_pack_file(p)]
+    statement_args = [p for p in paths if not _is_pack_file(p)]
+    diagnostics: list[Diagnostic] = []
+    packs = []
+    for pack_path in pack_paths:
+        if not Path(pack_path).is_file():
+            raise UsageError(f"no such file: {pack_path}")
+        pack, problems = load_pack(Path(pack_path), strict=args.strict)
+        diagnostics += problems
+        packs.append(pack)
+    notes, problems = _load_all(statement_args, args.strict) if statement_args or not pack_paths else ([], [])
+    diagnostics += problems
+    if _report(diagnostics, quiet=args.quiet) or None in packs:
         print("nothing written", file=sys.stderr)
         return 1
-    templates = load_template_set(resolve_template_dir(args.template, Path.cwd()))
-    renderers = _renderers(formats)
-    out_dir = Path(args.out)
-    files: dict[Path, bytes] = {}
-    for statement in loaded:
-        document = compose_note(statement, templates, author=args.author)
-        for extension, render in renderers.items():
-            files[out_dir / f"{statement.id}.{extension}"] = render(document)
+    files, warnings = _build_files(args, packs, notes)
+    for message in warnings:
+        print(f"briefgen: warning: {message}", file=sys.stderr)
     write_atomically(files)
     if not args.quiet:
         for path in files:
@@ -98,17 +154,30 @@ def command_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _renderers(formats: list[str]):
-    renderers = {}
-    if "docx" in formats:
-        from .render.docx import render_docx
+def _build_files(args: argparse.Namespace, packs: list, notes: list) -> tuple[dict[Path, bytes], list[str]]:
+    """Compose and render every pack and note in memory; nothing is written yet."""
+    from .build import build_note, build_pack
+    from .compose import load_template_set, resolve_template_dir
 
-        renderers["docx"] = render_docx
-    if "pdf" in formats:
-        from .render.pdf import render_pdf
-
-        renderers["pdf"] = render_pdf
-    return renderers
+    out_dir = Path(args.out)
+    files: dict[Path, bytes] = {}
+    warnings: list[str] = []
+    note_formats = _parse_formats(args.format) if args.format else ["docx", "pdf"]
+    steps = sum(2 + len(pack.briefing.formats) for pack in packs) + len(notes) * (1 + len(note_formats))
+    with _Progress(steps, enabled=not args.quiet and sys.stderr.isatty()) as progress:
+        for pack in packs:
+            formats = _parse_formats(args.format) if args.format else list(pack.briefing.formats)
+            if args.email and "eml" not in formats:
+                formats.append("eml")
+            templates = load_template_set(resolve_template_dir(args.template or pack.briefing.template, pack.path.parent))
+            pack_files, pack_warnings = build_pack(pack, templates, formats, out_dir, author=args.author, step=progress.step)
+            files.update(pack_files)
+            warnings += pack_warnings
+        if notes:
+            templates = load_template_set(resolve_template_dir(args.template or "default", Path.cwd()))
+            for loaded in notes:
+                files.update(build_note(loaded, templates, note_formats, out_dir, author=args.author, step=progress.step))
+    return files, warnings
 
 
 SKELETON = """\
@@ -191,14 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="validate statements and verify quotes; write nothing", description=command_check.__doc__)
-    build = commands.add_parser("build", help="build briefing notes into output/", description=command_build.__doc__)
+    build = commands.add_parser("build", help="build the briefing pack and notes into output/", description=command_build.__doc__)
     for sub in (check, build):
-        sub.add_argument("paths", nargs="*", metavar="PATH", help="statement files or folders (default: sources/)")
+        sub.add_argument("paths", nargs="*", metavar="PATH", help="pack file (briefing*.yaml), statement files or folders (default: briefing.yaml if present, else sources/)")
         sub.add_argument("--strict", action="store_true", help="treat unverified citations (no source text) as errors")
         sub.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     build.add_argument("--out", default="output", metavar="DIR", help="output folder (default: output)")
-    build.add_argument("--format", default=",".join(FORMATS), metavar="LIST", help="comma-separated formats: docx,pdf (default: both)")
-    build.add_argument("--template", default="default", metavar="DIR", help="template folder or name (default: default)")
+    build.add_argument("--format", metavar="LIST", help="comma-separated formats: docx,pdf,ics,eml (default: the pack's formats; docx,pdf for notes)")
+    build.add_argument("--email", action="store_true", help="also write the pack as a ready-to-send email draft (.eml)")
+    build.add_argument("--template", metavar="DIR", help="template folder or name (default: the pack's template, or default)")
     build.add_argument(
         "--author",
         default=os.environ.get("BRIEFGEN_AUTHOR", "briefgen"),

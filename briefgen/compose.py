@@ -8,7 +8,9 @@ and strict undefined variables, so YAML text can never become markup or code.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,13 +19,14 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateError as JinjaTemp
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from .document import Document, FontFamily, Style
+from .document import Document, EmailDraft, FontFamily, Style
 from .errors import Diagnostic, DiagnosticsError, Location, TemplateError, error
+from .citations import normalise
 from .markup import parse_markup
 from .models import PartialDate, describe_value
 from .resources import SHIPPED_FAMILIES, TEMPLATES_DIR, shipped_family
 from .validate import validate_model
-from .workspace import LoadedStatement, display_path
+from .workspace import LoadedPack, LoadedStatement, check_relative_path, display_path
 from .yamlload import load_yaml_file
 
 _MM = 72 / 25.4
@@ -103,6 +106,12 @@ class HouseStyle(_StyleModel):
     sizes_pt: Sizes = Sizes()
     leading: Number = 1.35
     colours: Colours = Colours()
+    logo: str | None = None
+    """Image (PNG or JPEG) shown on the pack's cover, relative to the template folder."""
+    logo_width_mm: Number = 40
+    """Width of the logo on the cover."""
+    reference_docx: str | None = None
+    """A Word document, relative to the template folder, whose styles, page setup and headers the DOCX takes."""
 
     def to_style(self) -> Style:
         """Return the renderer-facing :class:`Style` with lengths in points and fonts resolved."""
@@ -128,6 +137,7 @@ class HouseStyle(_StyleModel):
             rule_colour=self.colours.rule,
             table_header_fill=self.colours.table_header,
             aside_fill=self.colours.aside,
+            logo_width=self.logo_width_mm * _MM,
         )
 
 
@@ -139,6 +149,7 @@ class TemplateSet:
     environment: SandboxedEnvironment
     style: Style
     strings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reference_docx: bytes | None = None
 
     def wording(self, language: str) -> dict[str, Any]:
         """Return the wording for ``language``, falling back to English."""
@@ -158,6 +169,7 @@ def load_template_set(directory: Path) -> TemplateSet:
     """Load the house style and wording of the template folder ``directory``."""
     diagnostics: list[Diagnostic] = []
     style = Style()
+    reference_docx = None
     style_file = directory / "style.yaml"
     if style_file.is_file():
         loaded, problems = load_yaml_file(style_file, display_path(style_file))
@@ -171,6 +183,11 @@ def load_template_set(directory: Path) -> TemplateSet:
                 diagnostics.append(error(where, message, "unknown-font"))
             else:
                 style = house.to_style()
+            files, problems = _template_files(house, directory, loaded)
+            diagnostics += problems
+            if "logo" in files:
+                style = dataclasses.replace(style, logo=files["logo"])
+            reference_docx = files.get("reference_docx")
     strings: dict[str, dict[str, Any]] = {}
     for strings_file in sorted((directory / "strings").glob("*.yaml")):
         loaded, problems = load_yaml_file(strings_file, display_path(strings_file))
@@ -181,13 +198,32 @@ def load_template_set(directory: Path) -> TemplateSet:
         diagnostics.append(error(Location(display_path(directory / "strings" / "en.yaml")), "the template has no English wording", "template-missing"))
     if any(d.is_error for d in diagnostics):
         raise DiagnosticsError(diagnostics)
-    return TemplateSet(directory, _make_environment(directory), style, strings)
+    return TemplateSet(directory, _make_environment(directory), style, strings, reference_docx)
+
+
+def _template_files(house: HouseStyle, directory: Path, loaded) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """Read the logo and reference document a style names, refusing paths outside its folder."""
+    files: dict[str, bytes] = {}
+    diagnostics: list[Diagnostic] = []
+    for key in ("logo", "reference_docx"):
+        raw = getattr(house, key)
+        if raw is None:
+            continue
+        resolved, refusal = check_relative_path(raw, directory, directory)
+        if resolved is not None and not resolved.is_file():
+            refusal = "does not exist"
+        if refusal:
+            diagnostics.append(error(loaded.location_of((key,)), f"{key} '{raw}' {refusal}", "template-file"))
+        else:
+            files[key] = resolved.read_bytes()
+    return files, diagnostics
 
 
 def _make_environment(directory: Path) -> SandboxedEnvironment:
     environment = SandboxedEnvironment(
         loader=FileSystemLoader(str(directory)),
-        autoescape=True,
+        # Plain-text templates (*.txt.j2) are not HTML; everything else is escaped.
+        autoescape=lambda name: not (name or "").endswith(".txt.j2"),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -232,5 +268,76 @@ def compose_note(loaded: LoadedStatement, templates: TemplateSet, *, author: str
     language = statement.source.language or "en"
     context = {"s": statement, "id": loaded.id, "t": templates.wording(language), "language": language, "author": author}
     html = render_template(templates, "note.html.j2", context)
-    metadata, blocks = parse_markup(html, f"{templates.directory.name}/note.html.j2")
-    return Document(metadata, blocks, templates.style)
+    metadata, blocks, events = parse_markup(html, f"{templates.directory.name}/note.html.j2")
+    return Document(metadata, blocks, templates.style, events)
+
+
+def _event_uid(statement_id: str, event: str) -> str:
+    """A calendar UID that survives rebuilds and a changed date: the statement and the event's name."""
+    digest = hashlib.sha256(f"{statement_id}\n{normalise(event).casefold()}".encode()).hexdigest()
+    return f"{digest[:32]}@briefgen"
+
+
+def _person_key(name: str) -> str:
+    return normalise(name).casefold()
+
+
+def _people_index(pack: LoadedPack) -> list[dict[str, Any]]:
+    """Everyone who spoke or attended, one entry per person (aliases merged), sorted by name."""
+    canonical = {}
+    for name, spellings in pack.briefing.aliases.items():
+        for spelling in [name, *spellings]:
+            canonical[_person_key(spelling)] = name
+    people: dict[str, dict[str, Any]] = {}
+    for loaded in pack.statements:
+        statement = loaded.statement
+        met = [(statement.speaker, "speaker")] + [(attendee, "attendee") for attendee in statement.attendees]
+        for person, role in met:
+            name = canonical.get(_person_key(person.name), person.name)
+            entry = people.setdefault(_person_key(name), {"name": name, "details": "", "appearances": []})
+            if not entry["details"]:
+                entry["details"] = ", ".join(part for part in (person.role, person.country) if part)
+            appearance = {"s": statement, "id": loaded.id, "role": role}
+            if not any(a["id"] == loaded.id and a["role"] == role for a in entry["appearances"]):
+                entry["appearances"].append(appearance)
+    return sorted(people.values(), key=lambda p: _person_key(p["name"]))
+
+
+def pack_context(pack: LoadedPack, templates: TemplateSet, *, author: str) -> dict[str, Any]:
+    """Return the variables the pack templates see: the pack, its statements and derived tables."""
+    entries = [{"s": loaded.statement, "id": loaded.id} for loaded in pack.statements]
+    timeline = [
+        {"date": item.date, "item": item, "s": loaded.statement, "id": loaded.id, "uid": _event_uid(loaded.id, item.event)}
+        for loaded in pack.statements
+        for item in loaded.statement.upcoming
+    ]
+    # Stable sort: within a date, statements keep pack order.
+    timeline.sort(key=lambda row: row["date"])
+    proposals = [{"item": item, "s": loaded.statement, "id": loaded.id} for loaded in pack.statements for item in loaded.statement.proposals]
+    language = pack.briefing.language
+    return {
+        "b": pack.briefing,
+        "entries": entries,
+        "timeline": timeline,
+        "proposals": proposals,
+        "people": _people_index(pack),
+        "pack_date": pack.date,
+        "t": templates.wording(language),
+        "language": language,
+        "author": pack.briefing.prepared_by or author,
+    }
+
+
+def compose_pack(pack: LoadedPack, templates: TemplateSet, *, author: str = "") -> Document:
+    """Compose the briefing pack: cover, contents, overview, timeline, tracker, people, statements, sources."""
+    html = render_template(templates, "pack.html.j2", pack_context(pack, templates, author=author))
+    metadata, blocks, events = parse_markup(html, f"{templates.directory.name}/pack.html.j2")
+    return Document(metadata, blocks, templates.style, events)
+
+
+def compose_email(pack: LoadedPack, templates: TemplateSet, *, author: str = "") -> EmailDraft:
+    """Compose the email that carries the pack: subject, plain-text and HTML bodies."""
+    context = pack_context(pack, templates, author=author)
+    text = render_template(templates, "email.txt.j2", context)
+    html = render_template(templates, "email.html.j2", context)
+    return EmailDraft(pack.briefing.title, text.strip() + "\n", html, pack.date)

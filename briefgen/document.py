@@ -218,6 +218,16 @@ class Document:
     events: tuple[CalendarEvent, ...] = ()
 
 
+@dataclass(frozen=True)
+class EmailDraft:
+    """The text of an email that carries a pack: subject and plain-text and HTML bodies."""
+
+    subject: str
+    text: str
+    html: str
+    date: dt.date | None = None
+
+
 def plain_text(children: tuple[Inline, ...]) -> str:
     """Return the visible text of inline content, footnotes left out."""
     parts: list[str] = []

@@ -9,6 +9,9 @@ Supported markup (anything else is a :class:`~briefgen.errors.TemplateError`)::
     <table data-widths="3,2,1"> <thead><tr><th>…</thead> <tbody><tr><td>…</tbody>
     <strong>/<b>  <em>/<i>  <a href="…">  <br>  <fn>footnote</fn>
     <hr class="page-break">
+    <section class="cover"> <h1>title</h1> <p>subtitle</p> <dl><dt>label</dt><dd>value</dd>…</dl> </section>
+    <nav class="contents" data-depth="1">Contents</nav>
+    <event uid="…" date="YYYY-MM-DD" location="…" url="…"><summary>…</summary><description>…</description></event>
 
 Whitespace is collapsed as a browser would; whitespace just before ``<fn>`` is dropped,
 since a footnote marker always sits against the word it annotates.
@@ -23,6 +26,9 @@ from html.parser import HTMLParser
 from .document import (
     PARAGRAPH_ROLES,
     Block,
+    CalendarEvent,
+    Contents,
+    Cover,
     Footnote,
     Heading,
     Inline,
@@ -105,6 +111,10 @@ class _SubsetParser(HTMLParser):
         self.list_items: list[tuple[Inline, ...]] | None = None
         self.list_ordered = False
         self.table: dict | None = None
+        self.cover: dict | None = None  # title, subtitle, details while inside <section class="cover">
+        self.section_kinds: list[str] = []
+        self.event: dict | None = None
+        self.events: list[CalendarEvent] = []
 
     # -- helpers ------------------------------------------------------------------
 
@@ -150,8 +160,23 @@ class _SubsetParser(HTMLParser):
             self.inline_stack.append(_InlineCollector())
         elif collector is not None:
             self.fail(f"<{tag}> cannot stand inside a paragraph")
-        elif tag in _HEADINGS or tag == "p":
+        elif tag in _HEADINGS or tag == "p" or tag == "nav":
             self.start_inline(tag, attrs)
+        elif tag in ("dt", "dd"):
+            if self.cover is None:
+                self.fail(f"<{tag}> outside the cover")
+            self.start_inline(tag, attrs)
+        elif tag == "event":
+            self.start_event(attrs)
+        elif tag in ("summary", "description"):
+            if self.event is None:
+                self.fail(f"<{tag}> outside <event>")
+            self.start_inline(tag, attrs)
+        elif tag == "section":
+            kind = "cover" if attrs.get("class") == "cover" else "plain"
+            if kind == "cover":
+                self.cover = {"title": (), "subtitle": (), "details": [], "label": None}
+            self.section_kinds.append(kind)
         elif tag in ("ul", "ol"):
             self.list_items = []
             self.list_ordered = tag == "ol"
@@ -173,7 +198,7 @@ class _SubsetParser(HTMLParser):
             if self.table is None or self.table["row"] is None:
                 self.fail(f"<{tag}> outside <tr>")
             self.start_inline(tag, attrs)
-        elif tag in ("html", "head", "body", "section", "div", "header", "footer", "article"):
+        elif tag in ("html", "head", "body", "div", "header", "footer", "article", "dl"):
             pass  # structural wrappers are allowed and carry no meaning
         else:
             self.fail(f"<{tag}> is not in the supported HTML subset")
@@ -215,7 +240,27 @@ class _SubsetParser(HTMLParser):
             children = self.inline_stack.pop().finish()
             self.collecting.children.append(Footnote(children))
         elif tag in _HEADINGS or tag == "p":
-            self.end_block(tag)
+            if self.cover is not None:
+                self.end_cover_part(tag)
+            else:
+                self.end_block(tag)
+        elif tag in ("dt", "dd"):
+            self.end_cover_part(tag)
+        elif tag == "nav":
+            _, attrs = self.block_start
+            children = self.inline_stack.pop().finish()
+            self.inline_stack = []
+            self.blocks.append(Contents(children, _parse_depth(attrs.get("data-depth", "2"))))
+        elif tag in ("summary", "description"):
+            self.event[tag] = _plain(self.inline_stack.pop().finish())
+            self.inline_stack = []
+        elif tag == "event":
+            self.end_event()
+        elif tag == "section":
+            if self.section_kinds.pop() == "cover":
+                cover = self.cover
+                self.cover = None
+                self.blocks.append(Cover(cover["title"], cover["subtitle"], tuple(cover["details"])))
         elif tag == "li":
             self.list_items.append(self.inline_stack.pop().finish())
             self.inline_stack = []
@@ -247,6 +292,42 @@ class _SubsetParser(HTMLParser):
         if children:
             self.blocks.append(Paragraph(children, role))
 
+    def end_cover_part(self, tag: str) -> None:
+        children = self.inline_stack.pop().finish()
+        self.inline_stack = []
+        cover = self.cover
+        if tag in _HEADINGS:
+            cover["title"] = children
+        elif tag == "p":
+            cover["subtitle"] = children
+        elif tag == "dt":
+            cover["label"] = children
+        else:  # dd
+            if cover["label"] is None:
+                self.fail("<dd> without a <dt> before it")
+            cover["details"].append((cover["label"], children))
+            cover["label"] = None
+
+    def start_event(self, attrs: dict[str, str]) -> None:
+        if self.collecting is not None or self.event is not None:
+            self.fail("<event> must stand on its own")
+        try:
+            date = dt.date.fromisoformat(attrs.get("date", ""))
+        except ValueError:
+            self.fail(f'<event date="…"> must be YYYY-MM-DD, not {attrs.get("date")!r}')
+        if not attrs.get("uid"):
+            self.fail("<event> needs a uid")
+        self.event = {"uid": attrs["uid"], "date": date, "location": attrs.get("location", ""), "url": attrs.get("url", "")}
+
+    def end_event(self) -> None:
+        event = self.event
+        self.event = None
+        if not event.get("summary"):
+            self.fail("<event> needs a <summary>")
+        self.events.append(
+            CalendarEvent(event["uid"], event["date"], event["summary"], event["location"], event.get("description", ""), event["url"])
+        )
+
     def end_row(self) -> None:
         cells = self.table["row"]
         self.table["row"] = None
@@ -274,6 +355,17 @@ class _SubsetParser(HTMLParser):
             self.fail(f"<{self.open_tags[-1]}> is never closed")
 
 
+def _plain(children: tuple[Inline, ...]) -> str:
+    """Return the text of inline content, line breaks kept as newlines."""
+    return "".join(c.text if isinstance(c, Text) else "\n" if isinstance(c, LineBreak) else _plain(c.children) for c in children if not isinstance(c, Footnote))
+
+
+def _parse_depth(text: str) -> int:
+    if text not in ("1", "2", "3"):
+        raise TemplateError(f"data-depth must be 1, 2 or 3, not {text!r}")
+    return int(text)
+
+
 def _parse_widths(text: str) -> tuple[float, ...]:
     try:
         widths = tuple(float(part) for part in text.split(","))
@@ -284,8 +376,8 @@ def _parse_widths(text: str) -> tuple[float, ...]:
     return widths
 
 
-def parse_markup(html: str, source_name: str) -> tuple[Metadata, tuple[Block, ...]]:
-    """Parse rendered template output into document metadata and blocks."""
+def parse_markup(html: str, source_name: str) -> tuple[Metadata, tuple[Block, ...], tuple[CalendarEvent, ...]]:
+    """Parse rendered template output into document metadata, blocks and calendar events."""
     parser = _SubsetParser(source_name)
     parser.feed(html)
     parser.finish()
@@ -305,5 +397,7 @@ def parse_markup(html: str, source_name: str) -> tuple[Metadata, tuple[Block, ..
         keywords=tuple(k.strip() for k in meta.get("keywords", "").split(";") if k.strip()),
         language=meta.get("language", "en"),
         created=created,
+        classification=meta.get("classification", ""),
+        page_label=meta.get("page-label") or Metadata.page_label,
     )
-    return metadata, tuple(parser.blocks)
+    return metadata, tuple(parser.blocks), tuple(parser.events)

@@ -327,3 +327,7 @@ class Briefing(_Model):
     """Template folder: a name under templates/ or shipped with briefgen, or a path."""
     formats: list[PackFormat] = ["docx", "pdf", "ics"]
     """Outputs to write: docx, pdf, ics, eml."""
+    language: Language = "en"
+    """Language of the pack's own wording (headings, dates): en, ru."""
+    aliases: dict[str, list[Text]] = {}
+    """Other spellings of a person's name, merged into one entry of the people index: name → spellings."""

@@ -6,6 +6,7 @@ This is the input edge of the pipeline; everything after it works on the
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from .citations import SourceText
 from .errors import Diagnostic, Location, error, warning
-from .models import Statement
+from .models import Briefing, Statement
 from .validate import validate_model
 from .yamlload import LoadedYaml, load_yaml_file
 
@@ -152,3 +153,71 @@ def find_statements(paths: list[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
+
+
+@dataclass(frozen=True)
+class LoadedPack:
+    """A validated pack file with its statements loaded in pack order and its date settled."""
+
+    path: Path
+    briefing: Briefing
+    statements: tuple[LoadedStatement, ...]
+    date: dt.date
+
+
+def build_date() -> dt.date:
+    """Return today's date, or the date of ``SOURCE_DATE_EPOCH`` when it is set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    return dt.date.today()
+
+
+def load_pack(path: Path, *, strict: bool = False) -> tuple[LoadedPack | None, list[Diagnostic]]:
+    """Load the pack file at ``path`` and every statement it names; return it and all diagnostics."""
+    loaded, diagnostics = load_yaml_file(path, display_path(path))
+    if diagnostics:
+        return None, diagnostics
+    briefing, diagnostics = validate_model(Briefing, loaded)
+    if briefing is None:
+        return None, diagnostics
+    statement_paths, diagnostics = _pack_statement_paths(briefing, path, loaded)
+    statements = []
+    for statement_path in statement_paths:
+        statement, problems = load_statement(statement_path, strict=strict)
+        diagnostics += problems
+        if statement is not None:
+            statements.append(statement)
+    if any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    if briefing.order == "date":
+        statements.sort(key=lambda s: (s.statement.date, s.id))
+    date = briefing.date or (briefing.meeting.date if briefing.meeting else None) or build_date()
+    return LoadedPack(path, briefing, tuple(statements), date), diagnostics
+
+
+def _pack_statement_paths(briefing: Briefing, pack_path: Path, loaded: LoadedYaml) -> tuple[list[Path], list[Diagnostic]]:
+    """Expand the pack's statement paths and globs, refusing any that leave the pack's folder."""
+    root = pack_path.parent
+    found: list[Path] = []
+    diagnostics: list[Diagnostic] = []
+    for index, pattern in enumerate(briefing.statements):
+        location = loaded.location_of(("statements", index))
+        if any(char in pattern for char in "*?["):
+            _, refusal = check_relative_path(pattern.replace("*", "x").replace("?", "x").replace("[", "x"), root, root)
+            matches = [] if refusal else sorted(p for p in root.glob(pattern) if p.is_file())
+            if not refusal and not matches:
+                refusal = "matches no statement file"
+        else:
+            resolved, refusal = check_relative_path(pattern, root, root)
+            matches = [resolved] if resolved else []
+            if resolved and not resolved.is_file():
+                refusal, matches = "does not exist", []
+        for match in matches:
+            if not match.resolve().is_relative_to(root.resolve()):
+                diagnostics.append(error(location, f"statement '{display_path(match)}' leads outside the pack's folder", "unsafe-path"))
+            elif match not in found:
+                found.append(match)
+        if refusal:
+            diagnostics.append(error(location, f"statement path '{pattern}' {refusal}", "statement-missing" if "exist" in refusal or "matches" in refusal else "unsafe-path"))
+    return found, diagnostics
