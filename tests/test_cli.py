@@ -20,6 +20,7 @@ AKORDA = "akorda-2024-05-16-security-council-secretaries"
 KOMMERSANT = "kommersant-2026-02-19-board-of-peace"
 QAZINFORM = "qazinform-2025-11-16-community-of-central-asia"
 VELORIA = "veloria-2031-03-03-river-commission"
+OSTERLAND = "osterland-2031-03-05-waterways-reply"
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def load_statement_yaml(statement_id: str) -> dict:
 
 def test_build_writes_a_docx_and_a_pdf_per_statement(sample_build):
     names = sorted(p.name for p in sample_build.iterdir())
-    assert names == sorted(f"{i}.{ext}" for i in (AKORDA, KOMMERSANT, QAZINFORM, VELORIA) for ext in ("docx", "pdf"))
+    assert names == sorted(f"{i}.{ext}" for i in (AKORDA, KOMMERSANT, QAZINFORM, VELORIA, OSTERLAND) for ext in ("docx", "pdf"))
 
 
 @pytest.mark.parametrize("statement_id", [AKORDA, KOMMERSANT, QAZINFORM, VELORIA])

@@ -389,7 +389,15 @@ def test_outline_entries_point_at_the_pages_of_their_headings(forty_notes_pdf):
 def test_outline_levels_never_skip_a_level():
     document = styled_document(Heading(2, (Text("Deep first"),)), Heading(3, (Text("Deeper"),)), Heading(1, (Text("Up"),)))
     reader = PdfReader(io.BytesIO(render_pdf(document)))
-    assert list(flatten_outline(reader.outline)) == [(0, "Deep first"), (1, "Deeper"), (1, "Up")]
+    assert list(flatten_outline(reader.outline)) == [(0, "Deep first"), (1, "Deeper"), (0, "Up")]
+
+
+def test_headings_of_one_level_are_siblings_in_the_outline():
+    document = styled_document(
+        Heading(1, (Text("One"),)), Heading(3, (Text("Deep"),)), Heading(3, (Text("Deep too"),)), Heading(1, (Text("Two"),))
+    )
+    reader = PdfReader(io.BytesIO(render_pdf(document)))
+    assert list(flatten_outline(reader.outline)) == [(0, "One"), (1, "Deep"), (1, "Deep too"), (0, "Two")]
 
 
 def test_metadata_is_written(sample_pdf):

@@ -2,9 +2,12 @@
 
 The PDF has the house style's fonts embedded as subsets, footnotes at the foot of the page
 that cites them (see :mod:`briefgen.render.pdf_footnotes`), clickable links, an outline
-of the headings, document metadata and "N / M" page numbers. Output is byte-identical for
-identical input: reportlab runs in invariant mode and the creation date comes from the
-document's metadata.
+of the headings, document metadata, page numbers worded by the metadata's page label, a
+classification marking at the top and bottom of every page, and for packs a cover page and
+a contents page whose page numbers link to their headings (see
+:mod:`briefgen.render.pdf_pack`). Everything is laid out in one pass. Output is
+byte-identical for identical input: reportlab runs in invariant mode and the creation date
+comes from the document's metadata.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import BaseDocTemplate, PageTemplate, Paragraph, Spacer, Table, TableStyle
-from reportlab.platypus.flowables import Flowable, PageBreakIfNotEmpty
+from reportlab.platypus.flowables import Flowable, HRFlowable, PageBreakIfNotEmpty
 
 from briefgen.document import (
+    Contents,
+    Cover,
     Document,
     FontFamily,
     Footnote,
@@ -53,12 +58,29 @@ from .pdf_footnotes import (
     marker_anchor,
     note_anchor,
 )
+from .pdf_pack import (
+    ContentsEntry,
+    ContentsNumbers,
+    CoverPage,
+    Leaders,
+    PageFurniture,
+    TextFace,
+    logo_image,
+)
 
-__all__ = ["render_pdf"]
+__all__ = ["heading_keys", "render_pdf", "render_pdf_with_pages"]
 
 
 def render_pdf(document: Document) -> bytes:
     """Return the bytes of ``document`` typeset as a PDF."""
+    return render_pdf_with_pages(document)[0]
+
+
+def render_pdf_with_pages(document: Document) -> tuple[bytes, dict[str, int]]:
+    """Return ``document`` typeset as PDF bytes and the 1-based page of each heading by its :func:`heading_keys` key.
+
+    Where two headings share a key, the first one's page is given.
+    """
     style = document.style
     # A style naming one family uses it throughout rather than a Latin-only built-in font.
     body = _register_family(style.body_font or style.heading_font, _TIMES)
@@ -79,9 +101,25 @@ def render_pdf(document: Document) -> bytes:
     # A footnote never breaks across pages, so each must fit under one line of text.
     ledger.check_notes_fit(style.page_height - style.margin_top - style.margin_bottom - sheet.body_leading)
     buffer = io.BytesIO()
-    template = _BriefDocTemplate(buffer, document.metadata, style, sheet, ledger, story.outline)
+    template = _BriefDocTemplate(buffer, document.metadata, style, sheet, ledger, story)
     template.build(flowables or [Spacer(0, 0)])  # a PDF needs at least one page
-    return template.finish(buffer)
+    data = template.finish(buffer)
+    pages: dict[str, int] = {}
+    for key, (index, _) in zip(heading_keys(document), _headings(document.blocks)):
+        page = template.destination_pages.get(_heading_destination(index))
+        if page is not None:
+            pages.setdefault(key, page)
+    return data, pages
+
+
+def heading_keys(document: Document) -> list[str]:
+    """Return the key of every heading in document order: its ``anchor`` if set, else ``f"h{n}"`` for the n-th heading (0-based)."""
+    return [heading.anchor or f"h{n}" for n, (_, heading) in enumerate(_headings(document.blocks))]
+
+
+def _headings(blocks: tuple) -> list[tuple[int, Heading]]:
+    """Return each heading among ``blocks`` with its block index."""
+    return [(index, block) for index, block in enumerate(blocks) if isinstance(block, Heading)]
 
 
 # --- fonts -----------------------------------------------------------------------------
@@ -204,6 +242,41 @@ class _StyleSheet:
             bulletAnchor="end",
             allowWidows=1,
         )
+        self._cover_styles()
+        self._contents_styles()
+
+    def _cover_styles(self) -> None:
+        style, faces = self.style, self.heading_faces
+        size = style.title_size * 1.45
+        self.cover_title = self._paragraph(
+            "cover-title", fontName=faces.bold, fontSize=size, leading=size * 1.12, textColor=self.accent_colour
+        )
+        size = style.title_size * 0.68
+        self.cover_subtitle = self._paragraph(
+            "cover-subtitle", fontName=faces.regular, fontSize=size, leading=size * 1.3, textColor=self.muted_colour
+        )
+        value = style.body_size * 1.05
+        # Label and value share a leading, so their first baselines line up across the row.
+        self.cover_value = self._paragraph("cover-value", fontSize=value, leading=value * 1.35, allowWidows=1)
+        self.cover_label = self._paragraph(
+            "cover-label", fontName=faces.bold, fontSize=value * 0.74, leading=value * 1.35, textColor=self.muted_colour, allowWidows=1
+        )
+
+    def _contents_styles(self) -> None:
+        style = self.style
+        size, leading = style.body_size, self.body_leading
+        self.contents_title = ParagraphStyle("contents-title", parent=self.headings[1], spaceAfter=leading * 1.1)
+        self.contents_faces = (
+            TextFace(self.heading_faces.bold, size, self.text_colour),
+            TextFace(self.body_faces.regular, size, self.text_colour),
+            TextFace(self.body_faces.regular, size * 0.92, self.muted_colour),
+        )
+        self.contents_leadings = (leading * 1.05, leading, leading * 0.95)
+        self.contents_space_before = (leading * 0.7, leading * 0.1, 0.0)
+        self.contents_indent = size * 1.6
+        # Room for three digits in the widest face: numbers are right-aligned in it.
+        self.contents_number_width = pdfmetrics.stringWidth("000", self.heading_faces.bold, size)
+        self.contents_leaders = Leaders(pitch=size * 0.42, dot=size * 0.09, colour=self.muted_colour, gap=size * 0.5)
 
     def _paragraph(self, name: str, **overrides: object) -> ParagraphStyle:
         size = self.style.body_size
@@ -456,30 +529,31 @@ class _OutlineEntry:
 
 
 class _StoryBuilder:
-    """Turns the document's blocks into platypus flowables, collecting footnotes and outline."""
+    """Turns the document's blocks into platypus flowables, collecting footnotes, outline and contents."""
 
     def __init__(self, sheet: _StyleSheet, blocks: tuple) -> None:
         self._sheet = sheet
         self._blocks = blocks
+        self._headings = _headings(blocks)
         anchors: dict[str, str] = {}
-        for index, block in enumerate(blocks):
-            if isinstance(block, Heading) and block.anchor:
-                anchors.setdefault(block.anchor, _heading_key(index))
+        for index, heading in self._headings:
+            if heading.anchor:
+                anchors.setdefault(heading.anchor, _heading_destination(index))
         self._inline = _InlineWriter(sheet, anchors)
+        self._open_levels: list[int] = []  # heading levels of the outline entries still open
         #: Outline entries by the destination name of each heading.
         self.outline: dict[str, _OutlineEntry] = {}
         #: Footnote paragraphs by number, filled by :meth:`build`.
         self.footnotes: dict[int, Paragraph] = {}
+        #: The page-number forms of the contents entries.
+        self.contents_numbers = ContentsNumbers()
 
     def build(self) -> list[Flowable]:
         """Return the story's flowables."""
         flowables: list[Flowable] = []
-        previous_level = -1
         for index, block in enumerate(self._blocks):
             if isinstance(block, Heading):
-                key = _heading_key(index)
-                flowables.append(self._heading(block, key, previous_level))
-                previous_level = self.outline[key].level
+                flowables.append(self._heading(block, _heading_destination(index)))
             elif isinstance(block, ParagraphBlock):
                 flowables.append(self._paragraph(block))
             elif isinstance(block, ListBlock):
@@ -489,19 +563,109 @@ class _StoryBuilder:
                     flowables.append(self._table(block))
             elif isinstance(block, PageBreak):
                 flowables.append(PageBreakIfNotEmpty())
+            elif isinstance(block, Cover):
+                flowables.extend(self._cover(block))
+            elif isinstance(block, Contents):
+                flowables.extend(self._contents(block, index))
             else:
                 raise TypeError(f"unknown block: {type(block).__name__}")
         self.footnotes = self._footnote_paragraphs()
         return flowables
 
-    def _heading(self, heading: Heading, key: str, previous_level: int) -> Paragraph:
+    def _heading(self, heading: Heading, key: str) -> Paragraph:
         level = min(max(heading.level, 0), 3)
-        # Outline levels may only step one deeper at a time.
-        title = " ".join(plain_text(heading.children).split()) or "—"
-        self.outline[key] = _OutlineEntry(title, min(level, previous_level + 1))
-        style = ParagraphStyle(key, parent=self._sheet.headings[level])
+        markup = self._inline.markup(heading.children)
+        return self._bookmarked(markup, self._sheet.headings[level], key, _outline_title(heading.children), level)
+
+    def _bookmarked(self, markup: str, parent: ParagraphStyle, key: str, title: str, level: int) -> Paragraph:
+        """Return a heading paragraph that is the destination ``key`` and has an outline entry."""
+        self.outline[key] = _OutlineEntry(title, self._outline_level(level))
+        style = ParagraphStyle(key, parent=parent)
         style.briefgen_bookmark = key
-        return _HeadingParagraph(self._inline.markup(heading.children), style)
+        return _HeadingParagraph(markup, style)
+
+    def _outline_level(self, level: int) -> int:
+        """Return the outline depth of a heading of ``level``: under the nearest preceding higher-ranked heading."""
+        # Outline depth counts the open headings of higher rank, so levels never skip a step
+        # and a heading of any level closes those of its own level and below.
+        while self._open_levels and self._open_levels[-1] >= level:
+            self._open_levels.pop()
+        self._open_levels.append(level)
+        return len(self._open_levels) - 1
+
+    def _cover(self, cover: Cover) -> list[Flowable]:
+        sheet, style = self._sheet, self._sheet.style
+        parts: list[tuple[float, Flowable]] = [(0.0, _Paragraph(self._inline.markup(cover.title), sheet.cover_title))]
+        if cover.subtitle:
+            subtitle = _Paragraph(self._inline.markup(cover.subtitle), sheet.cover_subtitle)
+            parts.append((sheet.cover_title.fontSize * 0.45, subtitle))
+        gap = sheet.cover_title.fontSize * 0.8
+        parts.append((gap, HRFlowable(width="100%", thickness=1.2, color=sheet.accent_colour, spaceBefore=0, spaceAfter=0)))
+        if cover.details:
+            parts.append((gap, self._cover_details(cover.details)))
+        logo = logo_image(style.logo, min(style.logo_width, sheet.text_width)) if style.logo else None
+        # The title's top a little above a third of the way down the page, as on a printed report.
+        title_top = max(style.page_height * 0.3 - style.margin_top, 0.0)
+        page = CoverPage(logo, parts, title_top=title_top, logo_gap=sheet.cover_title.fontSize * 1.5)
+        return [PageBreakIfNotEmpty(), page, PageBreakIfNotEmpty()]
+
+    def _cover_details(self, details: tuple) -> Table:
+        sheet = self._sheet
+        # Label then value, row by row: footnotes are numbered in reading order.
+        rows = [
+            [_Paragraph(self._inline.markup(_upper(label)), sheet.cover_label), _Paragraph(self._inline.markup(value), sheet.cover_value)]
+            for label, value in details
+        ]
+        gutter = sheet.style.body_size * 1.5
+        label_font = sheet.cover_label.fontName, sheet.cover_label.fontSize
+        widest = max(pdfmetrics.stringWidth(_outline_title(_upper(label)), *label_font) for label, _ in details)
+        label_width = min(widest + gutter, sheet.text_width * 0.35)
+        table = Table(rows, colWidths=[label_width, sheet.text_width - label_width], hAlign="LEFT")
+        padding = sheet.style.body_size * 0.38
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (0, -1), gutter),
+                    ("RIGHTPADDING", (1, 0), (1, -1), 0),
+                    ("TOPPADDING", (1, 0), (1, -1), padding),
+                    # A paragraph's first baseline lies its font size below its top: drop the
+                    # smaller labels by the difference so they share the values' baselines.
+                    ("TOPPADDING", (0, 0), (0, -1), padding + sheet.cover_value.fontSize - sheet.cover_label.fontSize),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), padding),
+                ]
+            )
+        )
+        return table
+
+    def _contents(self, contents: Contents, index: int) -> list[Flowable]:
+        sheet = self._sheet
+        key = f"bgcontents{index}"
+        # The contents are a section of their own in the outline, beside the headings they list.
+        title = self._bookmarked(self._inline.markup(contents.title), sheet.contents_title, key, _outline_title(contents.title), 1)
+        listed = [(i, h) for i, h in self._headings if i > index and 1 <= h.level <= contents.depth]
+        entries: list[Flowable] = []
+        for position, (heading_index, heading) in enumerate(listed):
+            level = min(heading.level, 3)
+            face = sheet.contents_faces[level - 1]
+            destination = _heading_destination(heading_index)
+            entry = ContentsEntry(
+                _outline_title(heading.children),
+                destination,
+                self.contents_numbers.form_for(destination, face),
+                face,
+                leading=sheet.contents_leadings[level - 1],
+                indent=sheet.contents_indent * (level - 1),
+                number_width=sheet.contents_number_width,
+                leaders=sheet.contents_leaders,
+                space_before=sheet.contents_space_before[level - 1] if position else 0.0,
+            )
+            # A section's entry stays with the first of its subsections' entries.
+            if position + 1 < len(listed) and listed[position + 1][1].level > heading.level:
+                entry.keepWithNext = 1
+            entries.append(entry)
+        return [PageBreakIfNotEmpty(), title, *entries, PageBreakIfNotEmpty()]
 
     def _paragraph(self, paragraph: ParagraphBlock) -> Paragraph:
         style = self._sheet.roles.get(paragraph.role, self._sheet.body)
@@ -549,9 +713,26 @@ class _StoryBuilder:
         }
 
 
-def _heading_key(index: int) -> str:
-    """Return the anchor name of the heading that is block ``index``."""
+def _heading_destination(index: int) -> str:
+    """Return the PDF destination name of the heading that is block ``index``."""
     return f"bghead{index}"
+
+
+def _outline_title(children: tuple[Inline, ...]) -> str:
+    """Return inline content as one line of plain text for the outline and the contents."""
+    return " ".join(plain_text(children).split()) or "—"
+
+
+def _upper(children: tuple[Inline, ...]) -> tuple[Inline, ...]:
+    """Return inline content with its text in capitals, for labels set as small capitals."""
+    return tuple(
+        Text(child.text.upper(), child.bold, child.italic)
+        if isinstance(child, Text)
+        else Link(child.href, _upper(child.children))
+        if isinstance(child, Link)
+        else child
+        for child in children
+    )
 
 
 def _padded(cells: list[Paragraph], columns: int) -> list[Paragraph | str]:
@@ -600,13 +781,16 @@ class _BriefDocTemplate(BaseDocTemplate):
         style: Style,
         sheet: _StyleSheet,
         ledger: FootnoteLedger,
-        outline: dict[str, _OutlineEntry],
+        story: _StoryBuilder,
     ) -> None:
         self.footnote_ledger = ledger  # read by FootnoteFrame through the canvas
-        self._outline = outline
-        self._outlined: set[str] = set()
+        self._outline = story.outline
+        self._contents_numbers = story.contents_numbers
+        #: The page each heading (by destination name) starts on, filled in as they are drawn.
+        self.destination_pages: dict[str, int] = {}
+        self._cover_pages: set[int] = set()
         self._created = metadata.created
-        self._footer = _Footer(metadata.title, style, sheet)
+        self._furniture = _furniture(metadata, style, sheet)
         super().__init__(
             buffer,
             pagesize=(style.page_width, style.page_height),
@@ -644,21 +828,24 @@ class _BriefDocTemplate(BaseDocTemplate):
         self.footnote_ledger.start_page()
 
     def afterFlowable(self, flowable: Flowable) -> None:
-        """Add a heading's outline entry once the heading has been drawn."""
+        """Note the page of a heading and add its outline entry once it has been drawn."""
+        if getattr(flowable, "briefgen_cover", False):
+            self._cover_pages.add(self.page)
         key = getattr(getattr(flowable, "style", None), "briefgen_bookmark", None)
-        if key is not None and key not in self._outlined:
-            self._outlined.add(key)
+        if key is not None and key not in self.destination_pages:
+            self.destination_pages[key] = self.page
             entry = self._outline[key]
             self.canv.addOutlineEntry(entry.title, key, level=entry.level, closed=entry.level >= 2)
 
     def _end_page(self, canv, doc) -> None:
         self.footnote_ledger.draw(canv, self.leftMargin, self.bottomMargin)
-        self._footer.draw(canv, self.page)
+        self._furniture.draw(canv, self.page, cover=self.page in self._cover_pages)
 
     def finish(self, buffer: io.BytesIO) -> bytes:
-        """Write page numbers now that the page count is known, save, and return the PDF bytes."""
-        self._footer.write_page_numbers(self.canv, self.page)
-        if self._outlined:
+        """Write the page numbers now that every page is known, save, and return the PDF bytes."""
+        self._furniture.write_page_numbers(self.canv, self.page)
+        self._contents_numbers.write(self.canv, self.destination_pages)
+        if self.destination_pages:
             self.canv.showOutline()
         with _SUBSETTING_LOCK:
             self.canv.save()
@@ -678,45 +865,14 @@ def _pdf_date_formatter(created: dt.datetime | dt.date):
     return lambda *_: stamp
 
 
-class _Footer:
-    """The running foot: the document title at the left, "N / M" at the right."""
-
-    def __init__(self, title: str, style: Style, sheet: _StyleSheet) -> None:
-        self._font = sheet.heading_faces.regular
-        self._size = max(style.footnote_size - 0.5, 6.0)
-        self._colour = sheet.muted_colour
-        self._left = style.margin_left
-        self._right = style.page_width - style.margin_right
-        self._baseline = style.margin_bottom * 0.45
-        self._title = _fit(" ".join(title.split()), self._font, self._size, sheet.text_width * 0.7)
-
-    def draw(self, canv, page: int) -> None:
-        """Draw this page's foot; its number is a form filled in once the total is known."""
-        canv.saveState()
-        canv.setFont(self._font, self._size)
-        canv.setFillColor(self._colour)
-        canv.drawString(self._left, self._baseline, self._title)
-        canv.restoreState()
-        canv.doForm(self._form_name(page))
-
-    def write_page_numbers(self, canv, total: int) -> None:
-        """Define every page's number form as "N / total"."""
-        for page in range(1, total + 1):
-            canv.beginForm(self._form_name(page))
-            canv.setFont(self._font, self._size)
-            canv.setFillColor(self._colour)
-            canv.drawRightString(self._right, self._baseline, f"{page} / {total}")
-            canv.endForm()
-
-    @staticmethod
-    def _form_name(page: int) -> str:
-        return f"briefgenPageNumber{page}"
-
-
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    """Return ``text``, shortened with an ellipsis if it is wider than ``width``."""
-    if pdfmetrics.stringWidth(text, font, size) <= width:
-        return text
-    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+def _furniture(metadata: Metadata, style: Style, sheet: _StyleSheet) -> PageFurniture:
+    """Return the page furniture of ``metadata`` in the house style."""
+    return PageFurniture(
+        title=metadata.title,
+        page_label=metadata.page_label,
+        classification=metadata.classification,
+        footer=TextFace(sheet.heading_faces.regular, max(style.footnote_size - 0.5, 6.0), sheet.muted_colour),
+        marking=TextFace(sheet.heading_faces.bold, max(style.footnote_size + 0.5, 7.0), _colour(style.classification_colour)),
+        page_size=(style.page_width, style.page_height),
+        margins=(style.margin_top, style.margin_right, style.margin_bottom, style.margin_left),
+    )
