@@ -2,7 +2,9 @@
 
 The note is written with named Word styles (Title, Heading 1–3, List Bullet, Quote, …)
 rather than direct formatting, with real Word footnotes and clickable hyperlinks, so an
-analyst can restyle or edit it in Word before it goes to the reader.
+analyst can restyle or edit it in Word before it goes to the reader. A pack's cover is a
+title page of its own, its contents a real Word TOC field whose entries are already filled
+in, and its classification marking stands at the top and bottom of every page.
 
 Without a reference .docx, page, styles, numbering and fonts follow ``document.style`` (the
 house style) and the house fonts are embedded. With one, as with pandoc's
@@ -17,9 +19,11 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 
 import docx
 from docx.enum.section import WD_ORIENT
+from docx.image.exceptions import UnrecognizedImageError
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.shared import Pt
@@ -27,6 +31,8 @@ from lxml import etree
 
 from briefgen.document import (
     Block,
+    Contents,
+    Cover,
     Document,
     Footnote,
     Heading,
@@ -42,15 +48,26 @@ from briefgen.document import (
 )
 
 from . import docx_styles as styles
+from .docx_contents import HeadingIndex, contents_depth, contents_field, heading_keys, heading_level
 from .docx_fonts import embed_fonts
 from .docx_package import Footnotes, normalise_zip, prepare_settings, prune_template_parts, set_core_properties
+from .docx_pages import install_headers_footers
 from .docx_xml import clean_text, run_properties, spacing, text_element, twips, w
 
-__all__ = ["render_docx"]
+__all__ = ["heading_keys", "render_docx"]
 
 
-def render_docx(document: Document, reference_docx: bytes | None = None) -> bytes:
-    """Return the bytes of a .docx presenting ``document``, in the house style or ``reference_docx``'s styles."""
+def render_docx(
+    document: Document,
+    reference_docx: bytes | None = None,
+    *,
+    page_numbers: Mapping[str, int] | None = None,
+) -> bytes:
+    """Return the bytes of a .docx presenting ``document``, in the house style or ``reference_docx``'s styles.
+
+    ``page_numbers`` maps the keys of :func:`heading_keys` to the page numbers the contents
+    show until Word updates them; without them the contents list the headings unnumbered.
+    """
     house = reference_docx is None
     word = docx.Document(None if house else io.BytesIO(reference_docx))
     prune_template_parts(word, house)
@@ -58,10 +75,15 @@ def render_docx(document: Document, reference_docx: bytes | None = None) -> byte
     if house:
         _set_page(word.sections[0], document.style)
         _strip_revision_ids(word)
+    text_width = _text_width_twips(word.sections[-1], document.style)
     numbering = styles.ListNumbering(word.part.numbering_part.element, document.style, house)
-    sheet = styles.install_styles(word.styles.element, document.style, document.metadata.language, house, numbering)
-    writer = _BodyWriter(word, sheet, numbering, _text_width_twips(word.sections[-1], document.style))
+    sheet = styles.install_styles(
+        word.styles.element, document.style, document.metadata.language, house, numbering, text_width
+    )
+    writer = _BodyWriter(word, sheet, numbering, text_width, document, page_numbers)
     writer.write(document.blocks)
+    cover = bool(document.blocks) and isinstance(document.blocks[0], Cover)
+    install_headers_footers(word, sheet, document.metadata, cover=cover, text_width=text_width)
     set_core_properties(word, document.metadata)
     embedded = house and embed_fonts(word, document)
     prepare_settings(word.settings.element, house=house, footnotes=writer.has_footnotes, embedded_fonts=embedded)
@@ -112,11 +134,23 @@ def _text_width_twips(section, style: Style) -> int:
 class _BodyWriter:
     """Appends the blocks of a document to the body of a python-docx document."""
 
-    def __init__(self, word, sheet: styles.StyleSheet, numbering: styles.ListNumbering, text_width: int):
+    def __init__(
+        self,
+        word,
+        sheet: styles.StyleSheet,
+        numbering: styles.ListNumbering,
+        text_width: int,
+        document: Document,
+        page_numbers: Mapping[str, int] | None,
+    ):
         self._body = word.element.body
         self._sheet = sheet
         self._numbering = numbering
         self._text_width = text_width
+        self._style = document.style
+        self._headings = HeadingIndex(document.blocks)
+        self._headings_written = 0
+        self._page_numbers = page_numbers
         self._footnotes: Footnotes | None = None
         self._document_part = word.part
         self._bookmarks = _Bookmarks()
@@ -140,6 +174,8 @@ class _BodyWriter:
             for element in self._elements(block):
                 self._append(element)
             self._previous = block
+            if isinstance(block, Cover):
+                self._page_break_pending = True  # the cover is a page of its own
 
     def _append(self, element: etree._Element) -> None:
         section_properties = self._body.find(qn("w:sectPr"))
@@ -157,20 +193,74 @@ class _BodyWriter:
             return self._list(block)
         if isinstance(block, Table):
             return self._table(block)
+        if isinstance(block, Cover):
+            return self._cover(block)
+        if isinstance(block, Contents):
+            return self._contents(block)
         raise TypeError(f"not a block of the document model: {block!r}")
 
     def _heading(self, heading: Heading) -> etree._Element:
-        level = min(max(heading.level, 0), len(styles.HEADINGS))
+        level = heading_level(heading)
         name = styles.TITLE if level == 0 else styles.HEADINGS[level - 1]
         paragraph = self._new_paragraph(name)
-        if heading.anchor:
-            bookmark_id, bookmark_name = self._bookmarks.define(heading.anchor)
-            paragraph.append(w("bookmarkStart", id=bookmark_id, name=bookmark_name))
-            self._inline.write(paragraph, heading.children)
-            paragraph.append(w("bookmarkEnd", id=bookmark_id))
-        else:
-            self._inline.write(paragraph, heading.children)
+        self._headings_written += 1
+        # The anchor's bookmark serves "#anchor" links, the "_Toc" one the contents.
+        names = [self._bookmarks.name(heading.anchor)] if heading.anchor else []
+        toc_name = self._headings.bookmark(self._headings_written)
+        if toc_name:
+            names.append(toc_name)
+        ids = [self._bookmarks.new_id() for _ in names]
+        paragraph.extend(w("bookmarkStart", id=i, name=n) for i, n in zip(ids, names, strict=True))
+        self._inline.write(paragraph, heading.children)
+        paragraph.extend(w("bookmarkEnd", id=i) for i in reversed(ids))
         return paragraph
+
+    def _cover(self, cover: Cover) -> list[etree._Element]:
+        elements = []
+        if self._style.logo:
+            elements.append(self._logo())
+        title = self._new_paragraph(styles.COVER_TITLE)
+        self._inline.write(title, cover.title)
+        # The subtitle paragraph carries the rule under the title block, so it stays even when empty.
+        subtitle = self._new_paragraph(styles.COVER_SUBTITLE)
+        self._inline.write(subtitle, cover.subtitle)
+        elements += [title, subtitle]
+        if cover.details:
+            elements.append(self._cover_details(cover.details))
+        return elements
+
+    def _logo(self) -> etree._Element:
+        paragraph = self._new_paragraph(styles.COVER_LOGO)
+        try:
+            image = io.BytesIO(self._style.logo)
+            inline = self._document_part.new_pic_inline(image, width=Pt(self._style.logo_width))
+        except UnrecognizedImageError as error:
+            raise ValueError("the house style's logo is not a PNG or JPEG image") from error
+        paragraph.append(w("r", w("drawing", inline)))
+        return paragraph
+
+    def _cover_details(self, details) -> etree._Element:
+        """Return the cover's labelled details as a two-column table without rules."""
+        label_width = round(self._text_width * _COVER_LABEL_SHARE)
+        widths = [label_width, self._text_width - label_width]
+        grid = w("tblGrid", *(w("gridCol", w=width) for width in widths))
+        table = w("tbl", _borderless_table_properties(self._text_width), grid)
+        names = (styles.COVER_LABEL, styles.COVER_DETAIL)
+        for label, value in details:
+            row = w("tr", w("trPr", w("cantSplit")))
+            for content, width, name in zip((label, value), widths, names, strict=True):
+                paragraph = w("p", w("pPr", w("pStyle", val=self._sheet.id(name))))
+                self._inline.write(paragraph, content)
+                row.append(w("tc", w("tcPr", w("tcW", w=width, type="dxa")), paragraph))
+            table.append(row)
+        return table
+
+    def _contents(self, contents: Contents) -> list[etree._Element]:
+        title = self._new_paragraph(styles.TOC_HEADING)
+        self._inline.write(title, contents.title)
+        depth = contents_depth(contents)
+        entry_styles = tuple(self._sheet.id(name) for name in styles.TOC_LEVELS)
+        return [title, *contents_field(self._headings.entries(depth), depth, entry_styles, self._page_numbers)]
 
     def _paragraph(self, block: Paragraph) -> etree._Element:
         if block.role not in styles.ROLE_STYLES:
@@ -283,6 +373,23 @@ class _BodyWriter:
         return note_id
 
 
+_TABLE_SIDES = ("top", "left", "bottom", "right", "insideH", "insideV")
+_COVER_LABEL_SHARE = 0.28  # of the text width: room for "Prepared for" with a gap
+
+
+def _borderless_table_properties(width: int) -> etree._Element:
+    # Explicit "nil" borders: a reference document's default table style may draw rules.
+    return w(
+        "tblPr",
+        w("tblW", w=width, type="dxa"),
+        w("tblBorders", *(w(side, val="nil") for side in _TABLE_SIDES)),
+        w("tblLayout", type="fixed"),
+        # No left padding: the labels line up with the title above them.
+        w("tblCellMar", w("left", w=0, type="dxa"), w("right", w=twips(8), type="dxa")),
+        _table_look(has_header=False),
+    )
+
+
 def _table_look(has_header: bool) -> etree._Element:
     # Only the header row gets the table style's special formatting: no banding, no first column.
     return w(
@@ -393,10 +500,10 @@ class _Bookmarks:
             self._names[anchor] = self._unique(_bookmark_name(anchor, self._MAX_NAME))
         return self._names[anchor]
 
-    def define(self, anchor: str) -> tuple[int, str]:
-        """Return a fresh bookmark id and the name of ``anchor``, to mark where it points."""
+    def new_id(self) -> int:
+        """Return a bookmark id no other bookmark of the document has."""
         self._next_id += 1
-        return self._next_id, self.name(anchor)
+        return self._next_id
 
     def _unique(self, name: str) -> str:
         taken = set(self._names.values())

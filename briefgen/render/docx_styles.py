@@ -15,7 +15,7 @@ from lxml import etree
 
 from briefgen.document import Style
 
-from .docx_xml import border, run_properties, shading, spacing, twips, w
+from .docx_xml import border, run_properties, shading, spacing, tab_stop, twips, w
 
 # --- the styles the renderer uses ---------------------------------------------------
 
@@ -45,6 +45,16 @@ FOOTNOTE_REFERENCE = StyleName("FootnoteReference", "footnote reference")
 HYPERLINK = StyleName("Hyperlink", "Hyperlink")
 _FOLLOWED_HYPERLINK = StyleName("FollowedHyperlink", "FollowedHyperlink")  # Word's, once a link is clicked
 TABLE = StyleName("BriefingTable", "Briefing Table")
+HEADER = StyleName("Header", "header")
+FOOTER = StyleName("Footer", "footer")
+CLASSIFICATION = StyleName("Classification", "Classification")
+TOC_HEADING = StyleName("TOCHeading", "TOC Heading")
+TOC_LEVELS = (StyleName("TOC1", "toc 1"), StyleName("TOC2", "toc 2"), StyleName("TOC3", "toc 3"))
+COVER_LOGO = StyleName("CoverLogo", "Cover Logo")
+COVER_TITLE = StyleName("CoverTitle", "Cover Title")
+COVER_SUBTITLE = StyleName("CoverSubtitle", "Cover Subtitle")
+COVER_LABEL = StyleName("CoverLabel", "Cover Label")
+COVER_DETAIL = StyleName("CoverDetail", "Cover Detail")
 _DEFAULT_PARAGRAPH_FONT = StyleName("DefaultParagraphFont", "Default Paragraph Font")
 _NORMAL_TABLE = StyleName("TableNormal", "Normal Table")
 _NO_LIST = StyleName("NoList", "No List")
@@ -70,16 +80,42 @@ class StyleSheet:
         num_id = None if element is None else element.find("w:pPr/w:numPr/w:numId", _NS)
         return None if num_id is None else num_id.get(qn("w:val"))
 
+    def tab_stops(self, name: StyleName) -> list[int]:
+        """Return the positions, in twips, of the tab stops the paragraph style ``name`` sets or inherits."""
+        positions: list[int] = []
+        style_id: str | None = self.id(name)
+        seen: set[str] = set()
+        while style_id and style_id not in seen:
+            seen.add(style_id)
+            element = self.element.find(f"w:style[@w:styleId='{style_id}']", _NS)
+            if element is None:
+                break
+            for tab in element.iterfind("w:pPr/w:tabs/w:tab", _NS):
+                position = int(tab.get(qn("w:pos"), "0"))
+                if tab.get(qn("w:val")) != "clear" and position not in positions:
+                    positions.append(position)
+            based_on = element.find("w:basedOn", _NS)
+            style_id = None if based_on is None else based_on.get(qn("w:val"))
+        return positions
+
 
 _NS = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
 
 
 def install_styles(
-    styles_element: etree._Element, style: Style, language: str, house: bool, numbering: ListNumbering
+    styles_element: etree._Element,
+    style: Style,
+    language: str,
+    house: bool,
+    numbering: ListNumbering,
+    text_width: int,
 ) -> StyleSheet:
-    """Install the renderer's styles into ``styles_element``, replacing all (``house``) or adding the missing."""
+    """Install the renderer's styles into ``styles_element``, replacing all (``house``) or adding the missing.
+
+    ``text_width`` (twips) places the right-aligned tab stops of headers, footers and contents.
+    """
     # A reference document's styles are matched by name: localised Word writes other ids.
-    definitions = _house_styles(style, numbering)
+    definitions = _house_styles(style, numbering) + _pack_styles(style, text_width)
     if house:
         _replace_styles(styles_element, _doc_defaults(style, language), definitions)
         return StyleSheet(styles_element, {d.get(qn("w:styleId")): d.get(qn("w:styleId")) for d in definitions})
@@ -451,6 +487,149 @@ def _briefing_table(style: Style, heading_font: str | None) -> etree._Element:
     )
     element.append(first_row)
     return element
+
+
+# --- headers, footers, contents and cover -------------------------------------------
+
+
+def _pack_styles(style: Style, text_width: int) -> list[etree._Element]:
+    return _page_styles(style, text_width) + _contents_styles(style, text_width) + _cover_styles(style)
+
+
+def _page_styles(style: Style, text_width: int) -> list[etree._Element]:
+    heading = _heading_font(style)
+    return [
+        _paragraph_style(
+            HEADER,
+            NORMAL,
+            _ppr(_header_tabs(text_width), spacing(before=0, after=0, leading=1.0)),
+            None,
+            ui_priority=99,
+        ),
+        _paragraph_style(
+            FOOTER,
+            NORMAL,
+            _ppr(_header_tabs(text_width), spacing(before=0, after=0, leading=1.0)),
+            run_properties(colour=style.muted_colour, points=_round_half(style.footnote_size - 0.5)),
+            ui_priority=99,
+        ),
+        _paragraph_style(
+            CLASSIFICATION,
+            HEADER,
+            _ppr(spacing(before=0, after=2, leading=1.0), w("jc", val="center")),
+            run_properties(
+                font=heading,
+                bold=True,
+                colour=style.classification_colour,
+                points=_round_half(style.footnote_size + 0.5),
+                tracking=0.6,
+            ),
+            custom=True,
+            ui_priority=98,
+        ),
+    ]
+
+
+def _contents_styles(style: Style, text_width: int) -> list[etree._Element]:
+    heading = _heading_font(style)
+    definitions = [
+        _paragraph_style(
+            TOC_HEADING,
+            NORMAL,
+            # Outline level 9 is body text: the contents' own title is not listed in it.
+            _ppr(w("keepNext"), w("keepLines"), spacing(before=0, after=14, leading=1.15), w("outlineLvl", val=9)),
+            _rpr_with_kerning(heading, True, style.accent_colour, style.heading_sizes[0]),
+            ui_priority=39,
+            quick=True,
+            next_normal=True,
+        )
+    ]
+    # Level 1 entries stand out in the heading font; deeper levels step in under them.
+    entry_formats = (
+        (0.0, 9.0, run_properties(font=heading, bold=True)),
+        (14.0, 3.0, None),
+        (28.0, 2.0, run_properties(colour=style.muted_colour)),
+    )
+    for name, (indent, before, rpr) in zip(TOC_LEVELS, entry_formats, strict=True):
+        definitions.append(
+            _paragraph_style(
+                name,
+                NORMAL,
+                _ppr(
+                    w("tabs", tab_stop("right", text_width, leader="dot")),
+                    spacing(before=before, after=0, leading=1.2),
+                    # No right indent: LibreOffice drops a page number whose tab stop lies beyond it.
+                    w("ind", left=twips(indent)),
+                ),
+                rpr,
+                ui_priority=39,
+                next_normal=True,
+            )
+        )
+    return definitions
+
+
+def _cover_styles(style: Style) -> list[etree._Element]:
+    heading = _heading_font(style)
+    return [
+        _paragraph_style(COVER_LOGO, NORMAL, _ppr(spacing(before=0, after=0, leading=1.0)), None, custom=True),
+        _paragraph_style(
+            COVER_TITLE,
+            NORMAL,
+            # The space above sets the title block a third of the way down the page.
+            _ppr(w("keepNext"), w("keepLines"), spacing(before=150, after=10, leading=1.05)),
+            _rpr_with_kerning(heading, True, style.accent_colour, _round_half(style.title_size * 1.45)),
+            custom=True,
+            ui_priority=10,
+            quick=True,
+        ),
+        _paragraph_style(
+            COVER_SUBTITLE,
+            NORMAL,
+            _ppr(
+                w("keepNext"),
+                w("pBdr", border("bottom", style.accent_colour, 1.5, space=14)),
+                spacing(before=0, after=28, leading=1.2),
+            ),
+            run_properties(font=heading, colour=style.muted_colour, points=_round_half(style.body_size * 1.35)),
+            custom=True,
+            ui_priority=11,
+            quick=True,
+        ),
+        _paragraph_style(
+            COVER_LABEL,
+            NORMAL,
+            _ppr(spacing(before=3, after=5, leading=1.2)),
+            run_properties(
+                font=heading,
+                bold=True,
+                small_caps=True,
+                colour=style.muted_colour,
+                points=style.body_size,
+                tracking=0.3,
+            ),
+            custom=True,
+            ui_priority=12,
+        ),
+        _paragraph_style(
+            COVER_DETAIL,
+            NORMAL,
+            _ppr(spacing(before=3, after=5, leading=1.2)),
+            run_properties(points=_round_half(style.body_size + 0.5)),
+            custom=True,
+            ui_priority=12,
+        ),
+    ]
+
+
+def _heading_font(style: Style) -> str | None:
+    family = style.heading_font or style.body_font
+    return family.name if family else None
+
+
+def _header_tabs(text_width: int) -> etree._Element:
+    # Word's own header and footer styles: centre and right tab stops across the text width.
+    return w("tabs", tab_stop("center", text_width // 2), tab_stop("right", text_width))
 
 
 # --- list numbering -------------------------------------------------------------------

@@ -10,6 +10,7 @@ document as damaged when they are not, even where LibreOffice would not mind.
 
 from __future__ import annotations
 
+import copy
 import re
 
 from docx.oxml import OxmlElement
@@ -105,6 +106,8 @@ def run_properties(
     points: float | None = None,
     underline: bool = False,
     superscript: bool = False,
+    small_caps: bool = False,
+    tracking: float | None = None,
 ) -> etree._Element:
     """Return ``w:rPr`` with the given properties, children in schema order."""
     rpr = w("rPr")
@@ -116,8 +119,12 @@ def run_properties(
         rpr.extend([w("b"), w("bCs")])
     if italic:
         rpr.extend([w("i"), w("iCs")])
+    if small_caps:
+        rpr.append(w("smallCaps"))
     if colour:
         rpr.append(w("color", val=colour))
+    if tracking:
+        rpr.append(w("spacing", val=twips(tracking)))  # letter spacing, in twips
     if points:
         rpr.extend(size(points))
     if underline:
@@ -125,3 +132,46 @@ def run_properties(
     if superscript:
         rpr.append(w("vertAlign", val="superscript"))
     return rpr
+
+
+def field_start(instruction: str, rpr: etree._Element | None = None) -> list[etree._Element]:
+    """Return the runs that open a complex field: its begin mark, ``instruction`` and separator."""
+    instruction_text = w("instrText")
+    instruction_text.text = f" {instruction} "
+    instruction_text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return [
+        _field_run(w("fldChar", fldCharType="begin"), rpr),
+        _field_run(instruction_text, rpr),
+        _field_run(w("fldChar", fldCharType="separate"), rpr),
+    ]
+
+
+def field_end(rpr: etree._Element | None = None) -> etree._Element:
+    """Return the run that closes a complex field."""
+    return _field_run(w("fldChar", fldCharType="end"), rpr)
+
+
+def field(instruction: str, result: str, rpr: etree._Element | None = None) -> list[etree._Element]:
+    """Return the runs of a complex field computing ``instruction``, showing ``result`` until updated."""
+    runs = field_start(instruction, rpr)
+    if result:
+        runs.append(_field_run(text_element(result), rpr))
+    runs.append(field_end(rpr))
+    return runs
+
+
+def _field_run(content: etree._Element, rpr: etree._Element | None) -> etree._Element:
+    run = w("r")
+    if rpr is not None and len(rpr):
+        run.append(copy.deepcopy(rpr))
+    run.append(content)
+    return run
+
+
+def tab_stop(kind: str, position: int, leader: str | None = None) -> etree._Element:
+    """Return a ``w:tab`` stop of ``kind`` (left, center, right, clear) at ``position`` twips."""
+    attrs: dict[str, object] = {"val": kind}
+    if leader:
+        attrs["leader"] = leader
+    attrs["pos"] = position
+    return w("tab", **attrs)
