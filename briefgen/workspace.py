@@ -50,7 +50,7 @@ def check_relative_path(raw: str, base_dir: Path, root: Path) -> tuple[Path | No
     if _DRIVE_OR_UNC.match(raw) or raw.startswith(("/", "\\")):
         return None, "is absolute; give a path relative to this file"
     if ".." in re.split(r"[\\/]", raw):
-        return None, "contains '..'; keep source texts inside the sources folder"
+        return None, f"contains '..'; give a path inside {display_path(root)}/"
     resolved = (base_dir / raw).resolve()
     if not resolved.is_relative_to(root.resolve()):
         return None, f"leads outside {display_path(root)}/ (through a symbolic link)"

@@ -130,3 +130,46 @@ def test_a_broken_statement_in_the_pack_writes_nothing(tmp_path, monkeypatch, ca
     assert main(["build", "--quiet"]) == 1
     assert not (workspace / "output").exists()
     assert "sources/osterland-2031-03-05-waterways-reply.yaml:16:12: error: quote not found" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc not installed (apt-get install pandoc): its reference.docx is the test's input")
+def test_a_template_with_pandocs_reference_docx_gives_the_docx_its_styles(tmp_path, monkeypatch):
+    import subprocess
+
+    import docx
+
+    from briefgen.resources import TEMPLATES_DIR
+
+    workspace = tmp_path / "ws"
+    shutil.copytree(FICTION, workspace)
+    template = workspace / "templates" / "pandoc"
+    shutil.copytree(TEMPLATES_DIR / "default", template)
+    subprocess.run(["pandoc", "-o", str(template / "reference.docx"), "--print-default-data-file", "reference.docx"], check=True)
+    with (template / "style.yaml").open("a", encoding="utf-8") as style:
+        style.write("reference_docx: reference.docx\n")
+    monkeypatch.chdir(workspace)
+    assert main(["build", "--quiet", "--format", "docx", "--template", "pandoc"]) == 0
+    built = docx.Document(str(workspace / "output" / "2031-06-02_arden-river-talks.docx"))
+    reference = docx.Document(str(template / "reference.docx"))
+    style_ids = {style.style_id for style in built.styles}
+    assert {"FirstParagraph", "BodyText", "Compact"} <= style_ids  # pandoc's own styles came along
+    # pandoc writes the style name as "Heading 1", which python-docx's name lookup misses: use ids.
+    heading = next(style for style in built.styles if style.style_id == "Heading1")
+    pandoc_heading = next(style for style in reference.styles if style.style_id == "Heading1")
+    assert heading.font.color.rgb == pandoc_heading.font.color.rgb is not None
+    assert any(p.style.name == "Heading 1" for p in built.paragraphs)
+
+
+def test_a_reference_docx_outside_the_template_folder_is_refused(tmp_path, monkeypatch, capsys):
+    from briefgen.resources import TEMPLATES_DIR
+
+    workspace = tmp_path / "ws"
+    shutil.copytree(FICTION, workspace)
+    template = workspace / "templates" / "house"
+    shutil.copytree(TEMPLATES_DIR / "default", template)
+    with (template / "style.yaml").open("a", encoding="utf-8") as style:
+        style.write("reference_docx: ../../secret.docx\n")
+    monkeypatch.chdir(workspace)
+    assert main(["build", "--quiet", "--template", "house"]) == 1
+    assert "style.yaml:21:17: error: reference_docx '../../secret.docx' contains '..'" in capsys.readouterr().err
+    assert not (workspace / "output").exists()
