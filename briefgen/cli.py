@@ -39,18 +39,34 @@ def _statement_paths(paths: list[str]) -> list[Path]:
         if not Path("sources").is_dir():
             raise UsageError("no sources/ folder here: run briefgen in a workspace, or name statement files")
         paths = ["sources"]
+    for raw in paths:
+        _refuse_outside_workspace(raw)
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
-    return find_statements([Path(p) for p in paths])
+    found = find_statements([Path(p) for p in paths])
+    for path in found:
+        _refuse_outside_workspace(str(path))
+    return found
 
 
-def _load_all(paths: list[str], strict: bool):
+def _refuse_outside_workspace(raw: str) -> None:
+    """Raise a UsageError for a path that is absolute or leads outside the working folder."""
+    from .workspace import check_relative_path
+
+    workspace = Path.cwd()
+    resolved, refusal = check_relative_path(raw, workspace, workspace)
+    if resolved is None:
+        shown = raw.replace("\x00", "\\0")
+        raise UsageError(f"'{shown}' {refusal}; name files inside the workspace ({workspace}) by relative paths")
+
+
+def _load_all(paths: list[str], args: argparse.Namespace):
     from .workspace import load_statement
 
     loaded, diagnostics = [], []
     for path in _statement_paths(paths):
-        statement, problems = load_statement(path, strict=strict)
+        statement, problems = load_statement(path, strict=args.strict, strip_invalid=args.strip_invalid)
         diagnostics += problems
         if statement is not None:
             loaded.append(statement)
@@ -65,14 +81,15 @@ def command_check(args: argparse.Namespace) -> int:
     diagnostics: list[Diagnostic] = []
     checked: set[Path] = set()
     for pack_path in [p for p in paths if _is_pack_file(p)]:
+        _refuse_outside_workspace(pack_path)
         if not Path(pack_path).is_file():
             raise UsageError(f"no such file: {pack_path}")
-        pack, problems = load_pack(Path(pack_path), strict=args.strict)
+        pack, problems = load_pack(Path(pack_path), strict=args.strict, strip_invalid=args.strip_invalid)
         diagnostics += problems
         if pack is not None:
             checked.update(s.path.resolve() for s in pack.statements)
     statement_args = [p for p in paths if not _is_pack_file(p)]
-    loaded, problems = _load_all(statement_args, args.strict) if statement_args or not paths else ([], [])
+    loaded, problems = _load_all(statement_args, args) if statement_args or not paths else ([], [])
     checked.update(s.path.resolve() for s in loaded)
     # A statement named by the pack and found in sources/ is checked twice but reported once.
     diagnostics = list(dict.fromkeys(diagnostics + problems))
@@ -134,12 +151,13 @@ def command_build(args: argparse.Namespace) -> int:
     diagnostics: list[Diagnostic] = []
     packs = []
     for pack_path in pack_paths:
+        _refuse_outside_workspace(pack_path)
         if not Path(pack_path).is_file():
             raise UsageError(f"no such file: {pack_path}")
-        pack, problems = load_pack(Path(pack_path), strict=args.strict)
+        pack, problems = load_pack(Path(pack_path), strict=args.strict, strip_invalid=args.strip_invalid)
         diagnostics += problems
         packs.append(pack)
-    notes, problems = _load_all(statement_args, args.strict) if statement_args or not pack_paths else ([], [])
+    notes, problems = _load_all(statement_args, args) if statement_args or not pack_paths else ([], [])
     diagnostics += problems
     if _report(diagnostics, quiet=args.quiet) or None in packs:
         print("nothing written", file=sys.stderr)
@@ -264,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (check, build):
         sub.add_argument("paths", nargs="*", metavar="PATH", help="pack file (briefing*.yaml), statement files or folders (default: briefing.yaml if present, else sources/)")
         sub.add_argument("--strict", action="store_true", help="treat unverified citations (no source text) as errors")
+        sub.add_argument("--strip-invalid", action="store_true", help="remove characters documents cannot hold (control characters) instead of stopping")
         sub.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     build.add_argument("--out", default="output", metavar="DIR", help="output folder (default: output)")
     build.add_argument("--format", metavar="LIST", help="comma-separated formats: docx,pdf,ics,eml (default: the pack's formats; docx,pdf for notes)")

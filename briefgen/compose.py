@@ -213,7 +213,8 @@ def _template_files(house: HouseStyle, directory: Path, loaded) -> tuple[dict[st
         if resolved is not None and not resolved.is_file():
             refusal = "does not exist"
         if refusal:
-            diagnostics.append(error(loaded.location_of((key,)), f"{key} '{raw}' {refusal}", "template-file"))
+            advice = "" if refusal == "does not exist" else "; give a path inside the template folder"
+            diagnostics.append(error(loaded.location_of((key,)), f"{key} '{raw}' {refusal}{advice}", "template-file"))
         else:
             files[key] = resolved.read_bytes()
     return files, diagnostics

@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from .citations import SourceText
 from .errors import Diagnostic, Location, error, warning
+from .glyphs import XML_INVALID, describe_character, unshowable
 from .models import Briefing, Statement
 from .validate import validate_model
-from .yamlload import LoadedYaml, load_yaml_file
+from .yamlload import LoadedYaml, PlainScalar, load_yaml_file
 
 _DRIVE_OR_UNC = re.compile(r"^(?:[A-Za-z]:|[\\/]{2})")
 
@@ -43,32 +45,82 @@ def display_path(path: Path) -> str:
 def check_relative_path(raw: str, base_dir: Path, root: Path) -> tuple[Path | None, str]:
     """Resolve ``raw`` against ``base_dir``, refusing anything that leads outside ``root``.
 
-    Returns the resolved path and an empty string, or None and the reason for refusing.
+    Returns the resolved path and an empty string, or None and why it was refused
+    ("is absolute", "contains '..'", …), for the caller to put in its message.
     """
     if "\x00" in raw:
         return None, "contains a NUL character"
     if _DRIVE_OR_UNC.match(raw) or raw.startswith(("/", "\\")):
-        return None, "is absolute; give a path relative to this file"
+        return None, "is absolute"
     if ".." in re.split(r"[\\/]", raw):
-        return None, f"contains '..'; give a path inside {display_path(root)}/"
+        return None, "contains '..'"
     resolved = (base_dir / raw).resolve()
     if not resolved.is_relative_to(root.resolve()):
-        return None, f"leads outside {display_path(root)}/ (through a symbolic link)"
+        return None, f"leads outside {display_path(root)}/ through a symbolic link"
     return resolved, ""
 
 
-def load_statement(path: Path, *, strict: bool = False) -> tuple[LoadedStatement | None, list[Diagnostic]]:
+def check_characters(loaded: LoadedYaml, *, strip_invalid: bool = False) -> list[Diagnostic]:
+    """Report characters no document can hold or no shipped font can show, normalising text to NFC.
+
+    Characters XML cannot hold are errors, or with ``strip_invalid`` are removed from
+    ``loaded.data`` in place with a warning; characters without a glyph are errors.
+    """
+    diagnostics: list[Diagnostic] = []
+
+    def clean(value: object, data_path: tuple) -> object:
+        if isinstance(value, dict):
+            return {key: clean(item, data_path + (key,)) for key, item in value.items()}
+        if isinstance(value, list):
+            return [clean(item, data_path + (index,)) for index, item in enumerate(value)]
+        if not isinstance(value, str) or value.isascii() and value.isprintable():
+            return value
+        location = loaded.location_of(data_path)
+        invalid = list(dict.fromkeys(XML_INVALID.findall(value)))
+        if invalid:
+            named = ", ".join(describe_character(char) for char in invalid)
+            if strip_invalid:
+                diagnostics.append(warning(location, f"removed {named}, which documents cannot hold", "invalid-character"))
+                value = _rebuild(value, XML_INVALID.sub("", value))
+            else:
+                them = "them" if len(invalid) > 1 else "it"
+                message = f"text contains {named}, which DOCX and PDF cannot hold; delete {them}, or build with --strip-invalid"
+                diagnostics.append(error(location, message, "invalid-character"))
+                return value
+        normal = unicodedata.normalize("NFC", value)
+        missing = unshowable(normal)
+        if missing:
+            named = ", ".join(describe_character(char) for char in missing[:5]) + (" …" if len(missing) > 5 else "")
+            message = f"text contains {named}, which the shipped fonts cannot show; it would print as a box: remove or transliterate it"
+            diagnostics.append(error(location, message, "unshowable-character"))
+        return _rebuild(value, normal)
+
+    loaded.data = clean(loaded.data, ())
+    return diagnostics
+
+
+def _rebuild(original: str, text: str) -> str:
+    """Return ``text`` keeping ``original``'s YAML type, if it was a :class:`PlainScalar`."""
+    return PlainScalar(text, original.yaml_type) if isinstance(original, PlainScalar) else text
+
+
+def load_statement(path: Path, *, strict: bool = False, strip_invalid: bool = False) -> tuple[LoadedStatement | None, list[Diagnostic]]:
     """Load, validate and verify the statement file at ``path``; return it and all diagnostics."""
     shown = display_path(path)
     loaded, diagnostics = load_yaml_file(path, shown)
     if diagnostics:
         return None, diagnostics
-    statement, diagnostics = validate_model(Statement, loaded)
+    diagnostics = check_characters(loaded, strip_invalid=strip_invalid)
+    if any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    statement, problems = validate_model(Statement, loaded)
+    diagnostics += problems
     if statement is None:
         return None, diagnostics
-    source_text, diagnostics = _read_source_text(statement, path, loaded)
-    if not diagnostics:  # a named but unreadable text was reported; its quotes cannot be judged
-        diagnostics = verify_citations(statement, source_text, loaded, strict=strict)
+    source_text, problems = _read_source_text(statement, path, loaded)
+    diagnostics += problems
+    if not problems:  # a named but unreadable text was reported; its quotes cannot be judged
+        diagnostics += verify_citations(statement, source_text, loaded, strict=strict)
     result = LoadedStatement(path.stem, path, shown, statement, source_text)
     return (None if any(d.is_error for d in diagnostics) else result), diagnostics
 
@@ -81,7 +133,8 @@ def _read_source_text(statement: Statement, path: Path, loaded: LoadedYaml) -> t
     # The statement's own folder is the workspace's sources/ folder.
     resolved, refusal = check_relative_path(raw, path.parent, path.parent)
     if resolved is None:
-        return None, [error(location, f"source text path '{raw}' {refusal}", "unsafe-path")]
+        message = f"source text path '{raw}' {refusal}; give a path relative to the statement file, inside {display_path(path.parent)}/"
+        return None, [error(location, message, "unsafe-path")]
     try:
         text = resolved.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
@@ -173,18 +226,23 @@ def build_date() -> dt.date:
     return dt.date.today()
 
 
-def load_pack(path: Path, *, strict: bool = False) -> tuple[LoadedPack | None, list[Diagnostic]]:
+def load_pack(path: Path, *, strict: bool = False, strip_invalid: bool = False) -> tuple[LoadedPack | None, list[Diagnostic]]:
     """Load the pack file at ``path`` and every statement it names; return it and all diagnostics."""
     loaded, diagnostics = load_yaml_file(path, display_path(path))
     if diagnostics:
         return None, diagnostics
-    briefing, diagnostics = validate_model(Briefing, loaded)
+    diagnostics = check_characters(loaded, strip_invalid=strip_invalid)
+    if any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    briefing, problems = validate_model(Briefing, loaded)
+    diagnostics += problems
     if briefing is None:
         return None, diagnostics
-    statement_paths, diagnostics = _pack_statement_paths(briefing, path, loaded)
+    statement_paths, problems = _pack_statement_paths(briefing, path, loaded)
+    diagnostics += problems
     statements = []
     for statement_path in statement_paths:
-        statement, problems = load_statement(statement_path, strict=strict)
+        statement, problems = load_statement(statement_path, strict=strict, strip_invalid=strip_invalid)
         diagnostics += problems
         if statement is not None:
             statements.append(statement)
@@ -219,5 +277,7 @@ def _pack_statement_paths(briefing: Briefing, pack_path: Path, loaded: LoadedYam
             elif match not in found:
                 found.append(match)
         if refusal:
-            diagnostics.append(error(location, f"statement path '{pattern}' {refusal}", "statement-missing" if "exist" in refusal or "matches" in refusal else "unsafe-path"))
+            missing = refusal in ("does not exist", "matches no statement file")
+            advice = "" if missing else f"; give a path relative to {display_path(pack_path)}, inside its folder"
+            diagnostics.append(error(location, f"statement path '{pattern}' {refusal}{advice}", "statement-missing" if missing else "unsafe-path"))
     return found, diagnostics

@@ -163,5 +163,8 @@ def test_usage_errors_exit_with_code_two(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["build", "nowhere.yaml"]) == 2
     assert main(["check"]) == 2  # no sources/ folder
-    assert main(["build", "--format", "odt", str(FICTION / "sources")]) == 2
+    assert main(["build", str(FICTION / "sources")]) == 2  # absolute: outside the workspace
+    assert "is absolute" in capsys.readouterr().err
+    monkeypatch.chdir(FICTION)
+    assert main(["build", "--format", "odt", "sources"]) == 2
     assert "unknown format odt" in capsys.readouterr().err
