@@ -319,6 +319,19 @@ def main(argv: list[str] | None = None) -> int:
     except BriefgenError as exc:
         print(f"briefgen: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("briefgen: interrupted; the previous outputs are as they were", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so plainly instead of a traceback on a user's screen
+        if os.environ.get("BRIEFGEN_DEBUG"):
+            raise
+        print(
+            f"briefgen: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in briefgen, not in your files; the previous outputs are as they were.\n"
+            "Run again with BRIEFGEN_DEBUG=1 to see the details, and please report them.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
