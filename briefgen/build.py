@@ -51,7 +51,7 @@ def _renderers_for(formats: list[str]) -> dict[str, Callable]:
 
 
 def render_document(document: Document, formats: list[str], templates: TemplateSet, step: Step) -> dict[str, bytes]:
-    """Render ``document`` into each of ``formats`` (docx, pdf, ics); return bytes by extension."""
+    """Render ``document`` into each of ``formats`` (docx, pdf, ics, md); return bytes by extension."""
     renderers = _renderers_for(formats)
     rendered: dict[str, bytes] = {}
     page_numbers: dict[str, int] | None = None
@@ -69,6 +69,11 @@ def render_document(document: Document, formats: list[str], templates: TemplateS
 
         step("ics")
         rendered["ics"] = render_ics(document)
+    if "md" in formats:
+        from .render.md import render_markdown
+
+        step("md")
+        rendered["md"] = render_markdown(document)
     return {extension: rendered[extension] for extension in formats if extension in rendered}
 
 
@@ -76,7 +81,7 @@ def build_note(loaded: LoadedStatement, templates: TemplateSet, formats: list[st
     """Return the output files of one statement's note: ``<id>.<ext>`` per format."""
     step(f"compose {loaded.id}")
     document = compose_note(loaded, templates, author=author)
-    rendered = render_document(document, [f for f in formats if f in ("docx", "pdf")], templates, step)
+    rendered = render_document(document, [f for f in formats if f in ("docx", "pdf", "md")], templates, step)
     return {out_dir / f"{loaded.id}.{extension}": data for extension, data in rendered.items()}
 
 

@@ -17,7 +17,7 @@ from . import __version__
 from .errors import BriefgenError, Diagnostic, DiagnosticsError, UsageError
 from .output import write_atomically
 
-FORMATS = ("docx", "pdf", "ics", "eml")
+FORMATS = ("docx", "pdf", "ics", "eml", "md")
 SCHEMA_FILE = "statement.schema.json"
 
 
@@ -285,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--strip-invalid", action="store_true", help="remove characters documents cannot hold (control characters) instead of stopping")
         sub.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     build.add_argument("--out", default="output", metavar="DIR", help="output folder (default: output)")
-    build.add_argument("--format", metavar="LIST", help="comma-separated formats: docx,pdf,ics,eml (default: the pack's formats; docx,pdf for notes)")
+    build.add_argument("--format", metavar="LIST", help="comma-separated formats: docx,pdf,ics,eml,md (default: the pack's formats; docx,pdf for notes)")
     build.add_argument("--email", action="store_true", help="also write the pack as a ready-to-send email draft (.eml)")
     build.add_argument("--template", metavar="DIR", help="template folder or name (default: the pack's template, or default)")
     build.add_argument(

@@ -298,8 +298,8 @@ class Meeting(_Model):
     """Where it takes place."""
 
 
-PACK_FORMATS = ("docx", "pdf", "ics", "eml")
-PackFormat = Annotated[Literal["docx", "pdf", "ics", "eml"], BeforeValidator(_text)]
+PACK_FORMATS = ("docx", "pdf", "ics", "eml", "md")
+PackFormat = Annotated[Literal["docx", "pdf", "ics", "eml", "md"], BeforeValidator(_text)]
 
 
 class Briefing(_Model):
@@ -326,7 +326,7 @@ class Briefing(_Model):
     template: Text = "default"
     """Template folder: a name under templates/ or shipped with briefgen, or a path."""
     formats: list[PackFormat] = ["docx", "pdf", "ics"]
-    """Outputs to write: docx, pdf, ics, eml."""
+    """Outputs to write: docx, pdf, ics, eml, md (Markdown that pandoc reads)."""
     language: Language = "en"
     """Language of the pack's own wording (headings, dates): en, ru."""
     aliases: dict[str, list[Text]] = {}
