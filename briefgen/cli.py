@@ -250,11 +250,9 @@ def command_new(args: argparse.Namespace) -> int:
 
 
 def _schema_text() -> str:
-    from .models import Statement
+    from .schema import statement_schema
 
-    schema = Statement.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(statement_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def command_schema(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """Typed models of the statement file (``sources/<id>.yaml``), validated with pydantic.
 
-Each field's docstring becomes its description in ``briefgen schema``, which an editor
-with the YAML language server shows on hover. The field types refuse what YAML would
+Each field's docstring becomes its description in ``briefgen schema`` (see
+:mod:`briefgen.schema`), which an editor with the YAML language server shows on hover. The field types refuse what YAML would
 silently turn into something else; see :mod:`briefgen.yamlload`.
 """
 
@@ -156,7 +156,7 @@ Status = Annotated[Literal["proposed", "under-discussion", "agreed", "implemente
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
 
 class Speaker(_Model):

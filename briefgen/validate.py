@@ -68,14 +68,14 @@ def _allowed_keys(model_cls: type[BaseModel], loc: tuple) -> list[str]:
             continue  # a list index: ``current`` is already the item type
         if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
             return []
-        current = _innermost_model(current.model_fields[part].annotation)
+        current = innermost_model(current.model_fields[part].annotation)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return list(current.model_fields)
     return []
 
 
-def _innermost_model(annotation: Any) -> Any:
-    """Strip Optional, list[...] and Annotated from a field annotation."""
+def innermost_model(annotation: Any) -> Any:
+    """Return a field annotation with Optional, list[...] and Annotated stripped off."""
     while True:
         origin = typing.get_origin(annotation)
         if origin in (typing.Union, types.UnionType):
