@@ -3,7 +3,10 @@
 A template folder holds Jinja2 templates (``note.html.j2`` …) that write the HTML subset
 of :mod:`briefgen.markup`, the wording of each language in ``strings/<lang>.yaml``, and
 the house style in ``style.yaml``. Templates run in Jinja2's sandbox with autoescaping
-and strict undefined variables, so YAML text can never become markup or code.
+and strict undefined variables, so YAML text can never become markup or code. Templates
+are input too: they load only files inside their folder, see no Python internals, and
+render under limits on time, output, memory and the size of values they build; any
+failure is a TemplateError naming the template file and line.
 """
 
 from __future__ import annotations
@@ -11,23 +14,25 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError as JinjaTemplateError, pass_context
+from jinja2 import pass_context
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from .document import Document, EmailDraft, FontFamily, Style
-from .errors import Diagnostic, DiagnosticsError, Location, TemplateError, error
+from .document import Document, EmailDraft, Style
+from .errors import Diagnostic, DiagnosticsError, Location, error
 from .citations import normalise
 from .markup import parse_markup
 from .models import PartialDate, describe_value
 from .resources import SHIPPED_FAMILIES, TEMPLATES_DIR, shipped_family
 from .validate import validate_model
-from .workspace import LoadedPack, LoadedStatement, check_relative_path, display_path
+from .workspace import LoadedPack, LoadedStatement, check_relative_path, display_path, folder_name, path_refusal, printable
 from .yamlload import load_yaml_file
+from .sandbox import format_wording, make_environment, render
 
 _MM = 72 / 25.4
 _PAGE_SIZES = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0)}
@@ -156,13 +161,43 @@ class TemplateSet:
         return self.strings.get(language) or self.strings["en"]
 
 
+def _holds_templates(candidate: Path) -> bool:
+    """Whether ``candidate`` is a template folder; an unusable name (too long, say) is simply not one."""
+    try:
+        return (candidate / "note.html.j2").is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve_template_dir(name_or_path: str, workspace: Path) -> Path:
-    """Find a template folder: a path, ``templates/<name>`` in the workspace, or a shipped one."""
-    candidates = [Path(name_or_path), workspace / "templates" / name_or_path, TEMPLATES_DIR / name_or_path]
-    for candidate in candidates:
-        if (candidate / "note.html.j2").is_file():
-            return candidate
-    raise DiagnosticsError([error(Location(name_or_path), "no template folder of that name (it must hold note.html.j2)", "template-missing")])
+    """Find a template folder: a name in ``templates/`` of ``workspace``, else a shipped one; or a relative path inside ``workspace``."""
+    shown = printable(name_or_path)
+
+    def refused(reason: str, code: str = "unsafe-path") -> DiagnosticsError:
+        return DiagnosticsError([error(Location(shown), f"template folder '{shown}' {reason}", code)])
+
+    where = f"name a folder under {folder_name(workspace / 'templates')} or give a path inside {folder_name(workspace)}"
+    if not name_or_path.strip():
+        raise refused(f"is empty; {where}", "template-missing")
+    reason = path_refusal(name_or_path)
+    if reason:
+        raise refused(f"{reason}; {where}")
+    if re.search(r"[\\/]", name_or_path.rstrip("\\/")):  # a trailing slash still names a folder
+        candidates = [(workspace / name_or_path, workspace)]
+    else:
+        candidates = [(workspace / "templates" / name_or_path, workspace), (TEMPLATES_DIR / name_or_path, TEMPLATES_DIR)]
+    for candidate, root in candidates:
+        if not _holds_templates(candidate):
+            continue
+        # A symbolic link (the folder itself, or templates/) may point anywhere; only its target counts.
+        try:
+            inside = candidate.resolve().is_relative_to(root.resolve())
+        except (OSError, RuntimeError):  # RuntimeError: a loop of symbolic links
+            inside = False
+        if not inside:
+            raise refused(f"leads outside {folder_name(root)} through a symbolic link; {where}")
+        return candidate
+    raise refused(f"not found: {where} (a template folder holds note.html.j2)", "template-missing")
 
 
 def load_template_set(directory: Path) -> TemplateSet:
@@ -171,7 +206,7 @@ def load_template_set(directory: Path) -> TemplateSet:
     style = Style()
     reference_docx = None
     style_file = directory / "style.yaml"
-    if style_file.is_file():
+    if style_file.is_file() and _inside(style_file, directory, diagnostics):
         loaded, problems = load_yaml_file(style_file, display_path(style_file))
         house, more = validate_model(HouseStyle, loaded) if not problems else (None, [])
         diagnostics += problems + more
@@ -190,6 +225,8 @@ def load_template_set(directory: Path) -> TemplateSet:
             reference_docx = files.get("reference_docx")
     strings: dict[str, dict[str, Any]] = {}
     for strings_file in sorted((directory / "strings").glob("*.yaml")):
+        if not _inside(strings_file, directory, diagnostics):
+            continue
         loaded, problems = load_yaml_file(strings_file, display_path(strings_file))
         diagnostics += problems
         if not problems and isinstance(loaded.data, dict):
@@ -198,7 +235,15 @@ def load_template_set(directory: Path) -> TemplateSet:
         diagnostics.append(error(Location(display_path(directory / "strings" / "en.yaml")), "the template has no English wording", "template-missing"))
     if any(d.is_error for d in diagnostics):
         raise DiagnosticsError(diagnostics)
-    return TemplateSet(directory, _make_environment(directory), style, strings, reference_docx)
+    return TemplateSet(directory, make_environment(directory, {"longdate": _long_date, "flexdate": _flexible_date}), style, strings, reference_docx)
+
+
+def _inside(path: Path, directory: Path, diagnostics: list[Diagnostic]) -> bool:
+    """Whether ``path`` really lies in the template folder; a symbolic link leading out is reported."""
+    resolved, refusal = check_relative_path(path.relative_to(directory).as_posix(), directory, directory)
+    if resolved is None:
+        diagnostics.append(error(Location(display_path(path)), f"{path.name} {refusal}; template files must lie in the template folder", "unsafe-path"))
+    return resolved is not None
 
 
 def _template_files(house: HouseStyle, directory: Path, loaded) -> tuple[dict[str, bytes], list[Diagnostic]]:
@@ -220,47 +265,31 @@ def _template_files(house: HouseStyle, directory: Path, loaded) -> tuple[dict[st
     return files, diagnostics
 
 
-def _make_environment(directory: Path) -> SandboxedEnvironment:
-    environment = SandboxedEnvironment(
-        loader=FileSystemLoader(str(directory)),
-        # Plain-text templates (*.txt.j2) are not HTML; everything else is escaped.
-        autoescape=lambda name: not (name or "").endswith(".txt.j2"),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["longdate"] = _long_date
-    environment.filters["flexdate"] = _flexible_date
-    return environment
-
-
 @pass_context
 def _long_date(context: Any, value: dt.date) -> str:
     """Format a full date in the wording's language: 16 May 2024, 16 мая 2024 г."""
-    return _format_date(context["t"], PartialDate(value.year, value.month, value.day))
+    return _format_date(context.environment, context["t"], PartialDate(value.year, value.month, value.day))
 
 
 @pass_context
 def _flexible_date(context: Any, value: PartialDate) -> str:
     """Format a date known to the day, month or year."""
-    return _format_date(context["t"], value)
+    return _format_date(context.environment, context["t"], value)
 
 
-def _format_date(wording: dict[str, Any], value: PartialDate) -> str:
+def _format_date(environment: Any, wording: dict[str, Any], value: PartialDate) -> str:
     if value.day:
-        return wording["day_format"].format(day=value.day, month=wording["months"][value.month - 1], year=value.year)
+        fields = {"day": value.day, "month": wording["months"][value.month - 1], "year": value.year}
+        return format_wording(environment, wording, "day_format", fields)
     if value.month:
-        return wording["month_format"].format(month=wording["months_standalone"][value.month - 1], year=value.year)
-    return wording["year_format"].format(year=value.year)
+        fields = {"month": wording["months_standalone"][value.month - 1], "year": value.year}
+        return format_wording(environment, wording, "month_format", fields)
+    return format_wording(environment, wording, "year_format", {"year": value.year})
 
 
 def render_template(templates: TemplateSet, name: str, context: dict[str, Any]) -> str:
-    """Render template ``name`` with ``context``, turning Jinja2 failures into a TemplateError."""
-    try:
-        return templates.environment.get_template(name).render(context)
-    except JinjaTemplateError as exc:
-        where = f"{getattr(exc, 'filename', None) or name}:{getattr(exc, 'lineno', None) or '?'}"
-        raise TemplateError(f"{where}: {exc.message if hasattr(exc, 'message') else exc}") from None
+    """Render template ``name`` with ``context`` in the sandbox; any failure is a TemplateError naming file and line."""
+    return render(templates.environment, templates.directory, name, context)
 
 
 def compose_note(loaded: LoadedStatement, templates: TemplateSet, *, author: str = "") -> Document:

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .citations import SourceText
-from .errors import Diagnostic, Location, error, warning
+from .errors import Diagnostic, error, warning
 from .glyphs import XML_INVALID, describe_character, unshowable
 from .models import Briefing, Statement
 from .validate import validate_model
 from .yamlload import LoadedYaml, PlainScalar, load_yaml_file
 
-_DRIVE_OR_UNC = re.compile(r"^(?:[A-Za-z]:|[\\/]{2})")
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 @dataclass(frozen=True)
@@ -42,21 +42,47 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def printable(raw: str) -> str:
+    """Return ``raw`` with control characters (a NUL, a newline) escaped, for messages."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in raw)
+
+
+def folder_name(path: Path) -> str:
+    """Name a folder in a message: ``templates/house/``, or ``the workspace`` for the working folder."""
+    shown = display_path(path)
+    return "the workspace" if shown == "." else f"{shown}/"
+
+
+def path_refusal(raw: str) -> str:
+    """Return why ``raw`` is not a safe relative path ("is absolute", "contains '..'" …), or ""."""
+    if "\x00" in raw:
+        return "contains a NUL character"
+    if raw.startswith(("\\\\", "//")):
+        return "is a UNC path"
+    if _DRIVE.match(raw):
+        return "starts with a drive letter"
+    if raw.startswith(("/", "\\")):
+        return "is absolute"
+    if ".." in re.split(r"[\\/]", raw):
+        return "contains '..'"
+    return ""
+
+
 def check_relative_path(raw: str, base_dir: Path, root: Path) -> tuple[Path | None, str]:
     """Resolve ``raw`` against ``base_dir``, refusing anything that leads outside ``root``.
 
-    Returns the resolved path and an empty string, or None and why it was refused
-    ("is absolute", "contains '..'", …), for the caller to put in its message.
+    Returns the resolved path and an empty string, or None and why it was refused (see
+    :func:`path_refusal`), for the caller to put in its message.
     """
-    if "\x00" in raw:
-        return None, "contains a NUL character"
-    if _DRIVE_OR_UNC.match(raw) or raw.startswith(("/", "\\")):
-        return None, "is absolute"
-    if ".." in re.split(r"[\\/]", raw):
-        return None, "contains '..'"
-    resolved = (base_dir / raw).resolve()
+    refusal = path_refusal(raw)
+    if refusal:
+        return None, refusal
+    try:
+        resolved = (base_dir / raw).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a loop of symbolic links
+        return None, "cannot be resolved (a loop of symbolic links?)"
     if not resolved.is_relative_to(root.resolve()):
-        return None, f"leads outside {display_path(root)}/ through a symbolic link"
+        return None, f"leads outside {folder_name(root)} through a symbolic link"
     return resolved, ""
 
 
@@ -133,7 +159,7 @@ def _read_source_text(statement: Statement, path: Path, loaded: LoadedYaml) -> t
     # The statement's own folder is the workspace's sources/ folder.
     resolved, refusal = check_relative_path(raw, path.parent, path.parent)
     if resolved is None:
-        message = f"source text path '{raw}' {refusal}; give a path relative to the statement file, inside {display_path(path.parent)}/"
+        message = f"source text path '{raw}' {refusal}; give a path relative to the statement file, inside {folder_name(path.parent)}"
         return None, [error(location, message, "unsafe-path")]
     try:
         text = resolved.read_bytes().decode("utf-8-sig")
