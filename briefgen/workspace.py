@@ -17,7 +17,7 @@ from .citations import SourceText
 from .errors import Diagnostic, error, warning
 from .glyphs import XML_INVALID, describe_character, unshowable
 from .models import Briefing, Statement
-from .validate import validate_model
+from .validate import ModelT, validate_model
 from .yamlload import LoadedYaml, PlainScalar, load_yaml_file
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -130,24 +130,28 @@ def _rebuild(original: str, text: str) -> str:
     return PlainScalar(text, original.yaml_type) if isinstance(original, PlainScalar) else text
 
 
-def load_statement(path: Path, *, strict: bool = False, strip_invalid: bool = False) -> tuple[LoadedStatement | None, list[Diagnostic]]:
-    """Load, validate and verify the statement file at ``path``; return it and all diagnostics."""
-    shown = display_path(path)
-    loaded, diagnostics = load_yaml_file(path, shown)
+def _load_model(path: Path, model: type[ModelT], strip_invalid: bool) -> tuple[ModelT | None, LoadedYaml, list[Diagnostic]]:
+    """Read the YAML file at ``path``, check its characters and validate it as ``model``."""
+    loaded, diagnostics = load_yaml_file(path, display_path(path))
     if diagnostics:
-        return None, diagnostics
+        return None, loaded, diagnostics
     diagnostics = check_characters(loaded, strip_invalid=strip_invalid)
     if any(d.is_error for d in diagnostics):
-        return None, diagnostics
-    statement, problems = validate_model(Statement, loaded)
-    diagnostics += problems
+        return None, loaded, diagnostics
+    value, problems = validate_model(model, loaded)
+    return value, loaded, diagnostics + problems
+
+
+def load_statement(path: Path, *, strict: bool = False, strip_invalid: bool = False) -> tuple[LoadedStatement | None, list[Diagnostic]]:
+    """Load, validate and verify the statement file at ``path``; return it and all diagnostics."""
+    statement, loaded, diagnostics = _load_model(path, Statement, strip_invalid)
     if statement is None:
         return None, diagnostics
     source_text, problems = _read_source_text(statement, path, loaded)
     diagnostics += problems
     if not problems:  # a named but unreadable text was reported; its quotes cannot be judged
         diagnostics += verify_citations(statement, source_text, loaded, strict=strict)
-    result = LoadedStatement(path.stem, path, shown, statement, source_text)
+    result = LoadedStatement(path.stem, path, loaded.path, statement, source_text)
     return (None if any(d.is_error for d in diagnostics) else result), diagnostics
 
 
@@ -254,14 +258,7 @@ def build_date() -> dt.date:
 
 def load_pack(path: Path, *, strict: bool = False, strip_invalid: bool = False) -> tuple[LoadedPack | None, list[Diagnostic]]:
     """Load the pack file at ``path`` and every statement it names; return it and all diagnostics."""
-    loaded, diagnostics = load_yaml_file(path, display_path(path))
-    if diagnostics:
-        return None, diagnostics
-    diagnostics = check_characters(loaded, strip_invalid=strip_invalid)
-    if any(d.is_error for d in diagnostics):
-        return None, diagnostics
-    briefing, problems = validate_model(Briefing, loaded)
-    diagnostics += problems
+    briefing, loaded, diagnostics = _load_model(path, Briefing, strip_invalid)
     if briefing is None:
         return None, diagnostics
     statement_paths, problems = _pack_statement_paths(briefing, path, loaded)
