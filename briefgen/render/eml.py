@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -21,7 +23,7 @@ MIME_TYPES = {
 def render_eml(draft: EmailDraft, attachments: dict[str, bytes]) -> bytes:
     """Return an RFC 5322 message that mail clients open as an unsent draft, files attached."""
     message = EmailMessage(policy=SMTP)
-    message["Subject"] = draft.subject
+    _set_subject(message, draft.subject)
     if draft.date:
         moment = dt.datetime.combine(draft.date, dt.time(8, 0), tzinfo=dt.timezone.utc)
         message["Date"] = format_datetime(moment)
@@ -37,6 +39,19 @@ def render_eml(draft: EmailDraft, attachments: dict[str, bytes]) -> bytes:
             message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     _fix_boundaries(message)
     return message.as_bytes()
+
+
+def _set_subject(message: EmailMessage, subject: str) -> None:
+    """Set the Subject header so that every mail client shows ``subject`` as written, on one line."""
+    # A header is one line: the email policy refuses line breaks (which could otherwise add headers).
+    subject = re.sub(r"\s+", " ", subject).strip()
+    if "=?" in subject:
+        # Text that looks like an RFC 2047 encoded word ("=?utf-8?q?…?=") would be decoded by
+        # every reader, and by the email package as it stores the header: encode the whole
+        # subject instead, so that it decodes to the characters typed.
+        message.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+    else:
+        message["Subject"] = subject
 
 
 def _fix_boundaries(message: EmailMessage) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from ..document import Document
 
@@ -18,7 +19,9 @@ def render_ics(document: Document) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", document.metadata.title)
+    # A calendar's name is one line; an unknown (X-) property is not escaped by icalendar,
+    # so a line break in the title would end the content line.
+    calendar.add("x-wr-calname", vText(_one_line(document.metadata.title)))
     # DTSTAMP is required; taking it from the document (not the clock) keeps rebuilds identical.
     created = document.metadata.created
     stamp = created.replace(tzinfo=dt.timezone.utc) if created and created.tzinfo is None else created or _EPOCH
@@ -28,9 +31,9 @@ def render_ics(document: Document) -> bytes:
         event.add("dtstamp", stamp.astimezone(dt.timezone.utc))
         event.add("dtstart", item.date)
         event.add("dtend", item.date + dt.timedelta(days=1))
-        event.add("summary", item.summary)
+        event.add("summary", _one_line(item.summary))
         if item.location:
-            event.add("location", item.location)
+            event.add("location", _one_line(item.location))
         if item.description:
             event.add("description", item.description)
         if item.url:
@@ -38,3 +41,8 @@ def render_ics(document: Document) -> bytes:
         event.add("transp", "TRANSPARENT")  # an all-day reminder, not a busy block
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+def _one_line(text: str) -> str:
+    """Return ``text`` with every run of whitespace, line breaks included, as one space."""
+    return re.sub(r"\s+", " ", text).strip()

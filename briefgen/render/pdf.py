@@ -6,8 +6,8 @@ of the headings, document metadata, page numbers worded by the metadata's page l
 classification marking at the top and bottom of every page, and for packs a cover page and
 a contents page whose page numbers link to their headings (see
 :mod:`briefgen.render.pdf_pack`). Everything is laid out in one pass. Output is
-byte-identical for identical input: reportlab runs in invariant mode and the creation date
-comes from the document's metadata.
+byte-identical for identical input: reportlab runs in invariant mode, the creation date
+comes from the document's metadata and the file identifier is a digest of the file.
 """
 
 from __future__ import annotations
@@ -805,6 +805,7 @@ class _BriefDocTemplate(BaseDocTemplate):
             creator="briefgen",
             lang=metadata.language or None,
             invariant=1,
+            pageCompression=1,  # whatever RL_pageCompression in the environment says
             # reportlab's default initial font is an unembedded Helvetica in every page preamble.
             initialFontName=sheet.body_faces.regular,
             initialFontSize=style.body_size,
@@ -849,7 +850,28 @@ class _BriefDocTemplate(BaseDocTemplate):
             self.canv.showOutline()
         with _SUBSETTING_LOCK:
             self.canv.save()
-        return buffer.getvalue()
+        return _with_content_id(buffer.getvalue())
+
+
+#: reportlab's trailer file identifier: the same 16 bytes twice, as lower-case hex strings.
+_TRAILER_ID = re.compile(rb"/ID \n\[<([0-9a-f]{32})><\1>\]")
+
+
+def _with_content_id(data: bytes) -> bytes:
+    """Return ``data`` with its trailer's file identifier replaced by a digest of the file's content.
+
+    reportlab seeds the identifier with ``SOURCE_DATE_EPOCH`` (or a fixed date in invariant
+    mode) and the metadata only, so a dated document's bytes changed with the environment
+    while two different documents with the same title and date shared an identifier. The
+    digest has the same length, so no offset in the file moves.
+    """
+    matches = list(_TRAILER_ID.finditer(data))
+    if not matches:
+        return data
+    start, end = matches[-1].span()
+    blank = b"/ID \n[<" + b"0" * 32 + b"><" + b"0" * 32 + b">]"
+    digest = hashlib.md5(data[:start] + blank + data[end:], usedforsecurity=False).hexdigest().encode()
+    return data[:start] + b"/ID \n[<" + digest + b"><" + digest + b">]" + data[end:]
 
 
 def _pdf_date_formatter(created: dt.datetime | dt.date):
