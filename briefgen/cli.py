@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import BriefgenError, Diagnostic, DiagnosticsError, UsageError
+from .errors import BriefgenError, Diagnostic, DiagnosticsError, UsageError, printable
 from .output import write_atomically
 
 FORMATS = ("docx", "pdf", "ics", "eml", "md")
@@ -164,7 +164,7 @@ def command_build(args: argparse.Namespace) -> int:
         return 1
     files, warnings = _build_files(args, packs, notes)
     for message in warnings:
-        print(f"briefgen: warning: {message}", file=sys.stderr)
+        print(printable(f"briefgen: warning: {message}"), file=sys.stderr)
     write_atomically(files)
     if not args.quiet:
         for path in files:
@@ -310,12 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except UsageError as exc:
-        print(f"briefgen: error: {exc}", file=sys.stderr)
+        print(printable(f"briefgen: error: {exc}"), file=sys.stderr)
         return 2
     except DiagnosticsError as exc:
         return _report(exc.diagnostics) or 1
     except BriefgenError as exc:
-        print(f"briefgen: error: {exc}", file=sys.stderr)
+        print(printable(f"briefgen: error: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("briefgen: interrupted; the previous outputs are as they were", file=sys.stderr)
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("BRIEFGEN_DEBUG"):
             raise
         print(
-            f"briefgen: internal error: {type(exc).__name__}: {exc}\n"
+            f"briefgen: internal error: {type(exc).__name__}: {printable(str(exc))}\n"
             "This is a bug in briefgen, not in your files; the previous outputs are as they were.\n"
             "Run again with BRIEFGEN_DEBUG=1 to see the details, and please report them.",
             file=sys.stderr,

@@ -24,13 +24,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .document import Document, EmailDraft, Style
-from .errors import Diagnostic, DiagnosticsError, Location, error
+from .errors import Diagnostic, DiagnosticsError, Location, error, printable
 from .citations import normalise
 from .markup import parse_markup
 from .models import PartialDate, describe_value
 from .resources import SHIPPED_FAMILIES, TEMPLATES_DIR, shipped_family
 from .validate import validate_model
-from .workspace import LoadedPack, LoadedStatement, check_relative_path, display_path, folder_name, path_refusal, printable
+from .workspace import LoadedPack, LoadedStatement, check_relative_path, display_path, folder_name, path_refusal
 from .yamlload import load_yaml_file
 from .sandbox import format_wording, make_environment, render
 

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
+
+
+_SHOWN_AS_IS = {"Zs"}  # spaces print harmlessly; other separators and all "Other" categories do not
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with control, format and other invisible characters escaped (\\x1b, \\u202e).
+
+    Messages quote user input; a raw escape sequence or bidi override must not reach the
+    terminal, and a line separator must not split one diagnostic into two lines.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or unicodedata.category(c) in _SHOWN_AS_IS else repr(c)[1:-1] for c in text)
 
 
 @dataclass(frozen=True, order=True)
@@ -29,7 +44,7 @@ class Diagnostic:
     code: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity}: {self.message} [{self.code}]"
+        return printable(f"{self.location}: {self.severity}: {self.message} [{self.code}]")
 
     @property
     def is_error(self) -> bool:

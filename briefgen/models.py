@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -33,6 +34,11 @@ def describe_value(value: Any) -> str:
     return f"'{value}'"
 
 
+def _visible(text: str) -> bool:
+    """Whether ``text`` has anything a reader would see: not only spaces, soft hyphens, BOMs …"""
+    return any(not char.isspace() and unicodedata.category(char) not in ("Cf", "Cc") for char in text)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, PlainScalar) and value.yaml_type in _YAML_KIND:
         kind = _YAML_KIND[value.yaml_type]
@@ -41,7 +47,7 @@ def _text(value: Any) -> str:
             "YAML reads {text} as a {kind}, not text; put it in quotes: \"{text}\"",
             {"text": str(value), "kind": kind},
         )
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and not _visible(value)):
         raise PydanticCustomError("empty-value", "has no value; fill it in", {})
     if not isinstance(value, str):
         raise PydanticCustomError("wrong-type", "expected text, found {found}", {"found": describe_value(value)})

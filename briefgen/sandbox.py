@@ -31,8 +31,8 @@ from jinja2.sandbox import SandboxedEscapeFormatter, SandboxedFormatter
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from .errors import TemplateError
-from .workspace import folder_name, path_refusal, printable
+from .errors import TemplateError, printable
+from .workspace import folder_name, path_refusal
 from .workspace import display_path
 
 RENDER_TIME_LIMIT = 30.0

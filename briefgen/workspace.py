@@ -42,11 +42,6 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def printable(raw: str) -> str:
-    """Return ``raw`` with control characters (a NUL, a newline) escaped, for messages."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in raw)
-
-
 def folder_name(path: Path) -> str:
     """Name a folder in a message: ``templates/house/``, or ``the workspace`` for the working folder."""
     shown = display_path(path)
@@ -132,10 +127,10 @@ def _rebuild(original: str, text: str) -> str:
 
 def _load_model(path: Path, model: type[ModelT], strip_invalid: bool) -> tuple[ModelT | None, LoadedYaml, list[Diagnostic]]:
     """Read the YAML file at ``path``, check its characters and validate it as ``model``."""
-    loaded, diagnostics = load_yaml_file(path, display_path(path))
-    if diagnostics:
+    loaded, diagnostics = load_yaml_file(path, display_path(path), strip_invalid=strip_invalid)
+    if any(d.is_error for d in diagnostics):
         return None, loaded, diagnostics
-    diagnostics = check_characters(loaded, strip_invalid=strip_invalid)
+    diagnostics += check_characters(loaded, strip_invalid=strip_invalid)
     if any(d.is_error for d in diagnostics):
         return None, loaded, diagnostics
     value, problems = validate_model(model, loaded)

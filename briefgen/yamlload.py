@@ -10,13 +10,15 @@ in text fields and accept them where a number or date is expected.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import Diagnostic, Location, error
+from .errors import Diagnostic, Location, error, warning
+from .glyphs import describe_character
 
 #: Largest statement or pack file accepted; real ones are a few kilobytes.
 MAX_FILE_BYTES = 1_000_000
@@ -162,20 +164,48 @@ def _decode(raw: bytes, display_path: str) -> tuple[str | None, list[Diagnostic]
         return None, [error(Location(display_path, line, column), message, "encoding")]
 
 
-def parse_yaml(text: str, display_path: str) -> tuple[LoadedYaml, list[Diagnostic]]:
+#: Characters a YAML stream may not hold (YAML 1.1 allows tab, LF, CR, NEL and printable
+#: Unicode), which also covers every character XML cannot hold.
+_YAML_UNACCEPTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _unacceptable_characters(text: str, display_path: str, strip: bool) -> tuple[str, list[Diagnostic]]:
+    """Report (or, with ``strip``, remove) raw characters YAML refuses, each at its line and column."""
+    diagnostics = []
+    for match in _YAML_UNACCEPTABLE.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        name = describe_character(match.group())
+        if strip:
+            diagnostics.append(warning(Location(display_path, line, column), f"removed {name}, which documents cannot hold", "invalid-character"))
+        else:
+            message = f"the file contains {name}, which documents cannot hold; delete it, or build with --strip-invalid"
+            diagnostics.append(error(Location(display_path, line, column), message, "invalid-character"))
+    return (_YAML_UNACCEPTABLE.sub("", text) if strip else text), diagnostics
+
+
+def parse_yaml(text: str, display_path: str, *, strip_invalid: bool = False) -> tuple[LoadedYaml, list[Diagnostic]]:
     """Parse YAML ``text`` into values with locations; diagnostics say what was refused."""
     builder = _Builder(display_path)
+    text, refused = _unacceptable_characters(text, display_path, strip_invalid)
+    if any(d.is_error for d in refused):
+        return builder.result, refused
+    result, diagnostics = _parse_clean(text, display_path, builder)
+    return result, refused + diagnostics
+
+
+def _parse_clean(text: str, display_path: str, builder: _Builder) -> tuple[LoadedYaml, list[Diagnostic]]:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = Location(display_path, mark.line + 1, mark.column + 1) if mark else Location(display_path)
-        problem = exc.problem or "cannot read"
+        problem = " ".join((exc.problem or "cannot read").split())
         if exc.context and exc.context_mark and exc.context_mark is not mark:
-            problem += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
+            problem += f" ({' '.join(exc.context.split())} that starts at line {exc.context_mark.line + 1})"
         return builder.result, [error(location, f"YAML syntax: {problem}", "yaml-syntax")]
-    except yaml.YAMLError as exc:
-        return builder.result, [error(Location(display_path, 1, 1), f"YAML: {exc}", "yaml-syntax")]
+    except yaml.YAMLError as exc:  # not located by PyYAML; one line, so each problem stays one line
+        return builder.result, [error(Location(display_path, 1, 1), f"YAML: {' '.join(str(exc).split())}", "yaml-syntax")]
     except RecursionError:
         return builder.result, [error(Location(display_path, 1, 1), "nested too deeply to read", "yaml-too-deep")]
     if node is None:
@@ -197,7 +227,7 @@ def _alias_diagnostics(text: str, display_path: str) -> list[Diagnostic]:
     return found
 
 
-def load_yaml_file(path: Path, display_path: str) -> tuple[LoadedYaml, list[Diagnostic]]:
+def load_yaml_file(path: Path, display_path: str, *, strip_invalid: bool = False) -> tuple[LoadedYaml, list[Diagnostic]]:
     """Read and parse the YAML file at ``path``; ``display_path`` is how messages name it."""
     try:
         size = path.stat().st_size
@@ -210,4 +240,4 @@ def load_yaml_file(path: Path, display_path: str) -> tuple[LoadedYaml, list[Diag
     text, problems = _decode(raw, display_path)
     if text is None:
         return LoadedYaml(display_path, None), problems
-    return parse_yaml(text, display_path)
+    return parse_yaml(text, display_path, strip_invalid=strip_invalid)
