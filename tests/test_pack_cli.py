@@ -173,3 +173,15 @@ def test_a_reference_docx_outside_the_template_folder_is_refused(tmp_path, monke
     assert main(["build", "--quiet", "--template", "house"]) == 1
     assert "style.yaml:21:17: error: reference_docx '../../secret.docx' contains '..'" in capsys.readouterr().err
     assert not (workspace / "output").exists()
+
+
+def test_pdf_timeline_lists_dates_in_order_with_partial_dates_shown_as_such(tmp_path, monkeypatch):
+    workspace = tmp_path / "ws"
+    shutil.copytree(FICTION, workspace)
+    monkeypatch.chdir(workspace)
+    assert main(["build", "--quiet", "--format", "pdf"]) == 0
+    pages = pdf_pages_text((workspace / "output" / "2031-06-02_arden-river-talks.pdf").read_bytes())
+    timeline = next(text for number, text in enumerate(pages, 1) if number > 2 and "Timeline" in text and "Statement" in text)
+    timeline = timeline[timeline.index("Timeline") :]
+    positions = [timeline.index(label) for label in ("20 April 2031", "May 2031 Visit", "September 2031", "2032 Osterland summit")]
+    assert positions == sorted(positions)
