@@ -35,7 +35,7 @@ from .errors import TemplateError, printable
 from .workspace import folder_name, path_refusal
 from .workspace import display_path
 
-RENDER_TIME_LIMIT = 30.0
+RENDER_TIME_LIMIT = 300.0
 """Seconds one template may take to render before it is stopped."""
 
 OUTPUT_LIMIT = 20_000_000
@@ -72,7 +72,7 @@ class _TemplatePathRefused(JinjaTemplateError):
 
 
 def _time_message() -> str:
-    return f"rendering took longer than {RENDER_TIME_LIMIT:g} second{'s' * (RENDER_TIME_LIMIT != 1)}; is there an endless or very long loop?"
+    return f"rendering took longer than {RENDER_TIME_LIMIT:g} second{'s' * (RENDER_TIME_LIMIT != 1)}; is there an endless loop? (A pack of thousands of statements on a slow machine may need longer: split it.)"
 
 
 def _check_deadline() -> None:

@@ -185,3 +185,18 @@ def test_pdf_timeline_lists_dates_in_order_with_partial_dates_shown_as_such(tmp_
     timeline = timeline[timeline.index("Timeline") :]
     positions = [timeline.index(label) for label in ("20 April 2031", "May 2031 Visit", "September 2031", "2032 Osterland summit")]
     assert positions == sorted(positions)
+
+
+def test_a_person_met_in_dozens_of_statements_splits_their_index_row_across_pages(tmp_path, monkeypatch):
+    """Regression: a people-index row taller than a page used to stop the PDF with a LayoutError."""
+    workspace = tmp_path / "ws"
+    shutil.copytree(FICTION, workspace)
+    original = workspace / "sources" / "osterland-2031-03-05-waterways-reply.yaml"
+    for number in range(60):
+        shutil.copy(original, workspace / "sources" / f"osterland-copy-{number:02d}.yaml")
+    monkeypatch.chdir(workspace)
+    assert main(["build", "--quiet", "--format", "pdf"]) == 0
+    pages = pdf_pages_text((workspace / "output" / "2031-06-02_arden-river-talks.pdf").read_bytes())
+    index_pages = [text for text in pages if "Appears in" in text]
+    assert len(index_pages) > 1  # the row ran over several pages, its header repeated
+    assert sum(text.count("(attendee)") for text in pages) == 61 + 3  # Ilsa Marrow in every copy, and the original three

@@ -692,6 +692,9 @@ class _StoryBuilder:
             data,
             colWidths=_column_widths(block.widths, columns, sheet.text_width),
             repeatRows=1,
+            # A row taller than a page (a person met in dozens of statements) is split
+            # across pages rather than failing the build.
+            splitInRow=1,
             hAlign="LEFT",
             spaceBefore=sheet.body_leading * 0.35,
             spaceAfter=sheet.body_leading * 0.9,
