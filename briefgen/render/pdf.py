@@ -528,6 +528,27 @@ class _OutlineEntry:
     level: int
 
 
+class _Table(Table):
+    """A table that keeps rows whole, except a row taller than a whole page, which it splits."""
+
+    def split(self, availWidth: float, availHeight: float) -> list:  # noqa: N803
+        parts = super().split(availWidth, availHeight)
+        if parts:
+            return parts
+        # Nothing fitted: a fresh page usually helps. Failing again with at least as much room
+        # means a row is taller than a page (a person met in dozens of statements): split
+        # inside the row rather than stop the build.
+        failed_before = getattr(self, "_failed_height", None)
+        self._failed_height = max(availHeight, failed_before or 0.0)
+        if failed_before is not None and availHeight >= failed_before:
+            self.splitInRow = 1
+            try:
+                return super().split(availWidth, availHeight)
+            finally:
+                self.splitInRow = 0
+        return parts
+
+
 class _StoryBuilder:
     """Turns the document's blocks into platypus flowables, collecting footnotes, outline and contents."""
 
@@ -688,13 +709,10 @@ class _StoryBuilder:
         header = [_Paragraph(self._inline.markup(cell), sheet.header_cell) for cell in block.header]
         rows = [[_Paragraph(self._inline.markup(cell), sheet.cell) for cell in row] for row in block.rows]
         data = [_padded(header, columns)] + [_padded(row, columns) for row in rows]
-        table = Table(
+        table = _Table(
             data,
             colWidths=_column_widths(block.widths, columns, sheet.text_width),
             repeatRows=1,
-            # A row taller than a page (a person met in dozens of statements) is split
-            # across pages rather than failing the build.
-            splitInRow=1,
             hAlign="LEFT",
             spaceBefore=sheet.body_leading * 0.35,
             spaceAfter=sheet.body_leading * 0.9,
