@@ -45,6 +45,8 @@ import contextlib
 import io
 import os
 import re
+import shutil
+import subprocess
 import tempfile
 import unicodedata
 from functools import lru_cache
@@ -229,7 +231,16 @@ def in_pdf_text(text: str, shown: str) -> bool:
 
 
 def pdf_shown(data: bytes) -> str:
-    """Return the PDF's text as :func:`in_pdf_text` compares it: NFC, no whitespace, no U+FEFF."""
+    """Return the PDF's text as :func:`in_pdf_text` compares it: NFC, no whitespace, no U+FEFF.
+
+    poppler's pdftotext is preferred where installed: pypdf reorders characters around a
+    U+FEFF when neighbouring characters come from different font subsets ("ә\ufeff%, 0"
+    comes back as "ә ,%\ufeff0"), an artefact of extraction, not of the page.
+    """
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext:
+        text = subprocess.run([pdftotext, "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+        return without_space(unicodedata.normalize("NFC", text)).replace("\ufeff", "")
     return without_space(pdf_text(data)).replace("\ufeff", "")
 
 
