@@ -47,3 +47,21 @@ def write_file(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def convert_with_libreoffice(soffice: str, work: Path, documents: list[Path], *, timeout: int, env: dict[str, str] | None = None):
+    """Convert ``documents`` to PDF in ``work`` with LibreOffice, in a profile of its own; return the run."""
+    import os
+    import subprocess
+
+    command = [
+        soffice,
+        f"-env:UserInstallation={(work / 'profile').as_uri()}",  # never disturb a running office
+        "--headless",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(work),
+        *(str(document) for document in documents),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})

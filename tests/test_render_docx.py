@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-import os
 import posixpath
 import re
 import shutil
@@ -17,6 +16,7 @@ from urllib.parse import unquote
 
 import docx
 import pypdf
+from helpers import convert_with_libreoffice
 import pytest
 from conftest import make_sample_document
 from lxml import etree
@@ -507,17 +507,7 @@ def libreoffice_pdf(docx_bytes, tmp_path_factory) -> tuple[pypdf.PdfReader, bool
     style = make_sample_document().style
     config = _font_config_without({style.body_font.name, style.heading_font.name}, work)
     env = {"FONTCONFIG_FILE": str(config)} if config else {}
-    command = [
-        soffice,
-        f"-env:UserInstallation={(work / 'profile').as_uri()}",  # never disturb a running office
-        "--headless",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(work),
-        str(source),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=180, env={**os.environ, **env})
+    result = convert_with_libreoffice(soffice, work, [source], timeout=180, env=env)
     pdf = work / "note.pdf"
     assert pdf.exists(), f"LibreOffice could not convert the .docx:\n{result.stdout}\n{result.stderr}"
     return pypdf.PdfReader(pdf), config is not None

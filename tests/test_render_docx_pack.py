@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
-import os
 import re
 import shutil
 import struct
@@ -15,6 +14,7 @@ import zlib
 
 import docx
 import pypdf
+from helpers import convert_with_libreoffice
 import pytest
 from conftest import make_sample_document, make_sample_pack_document
 from lxml import etree
@@ -476,17 +476,7 @@ def libreoffice_pdfs(pack, tmp_path_factory, request) -> dict[str, pypdf.PdfRead
         sources["pandoc"] = request.getfixturevalue("pandoc_pack").data
     for name, data in sources.items():
         (work / f"{name}.docx").write_bytes(data)
-    command = [
-        soffice,
-        f"-env:UserInstallation={(work / 'profile').as_uri()}",  # never disturb a running office
-        "--headless",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(work),
-        *(str(work / f"{name}.docx") for name in sources),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=dict(os.environ))
+    result = convert_with_libreoffice(soffice, work, [work / f"{name}.docx" for name in sources], timeout=240)
     readers = {}
     for name in sources:
         pdf = work / f"{name}.pdf"
