@@ -18,6 +18,9 @@ from .workspace import LoadedPack, LoadedStatement
 #: Attachments above this size are refused by many mail servers.
 EMAIL_SIZE_WARNING = 10 * 1024 * 1024
 
+#: The formats an email draft attaches; Markdown is for other tools, not for the reader.
+EMAIL_ATTACHMENTS = ("docx", "pdf", "ics")
+
 Step = Callable[[str], None]  # reports the step about to run, for a progress display
 
 _TRANSLITERATION = dict(
@@ -103,7 +106,7 @@ def build_pack(pack: LoadedPack, templates: TemplateSet, formats: list[str], out
 
         step("eml")
         draft = compose_email(pack, templates, author=author)
-        attachments = {path.name: data for path, data in files.items()}
+        attachments = {path.name: data for path, data in files.items() if path.suffix[1:] in EMAIL_ATTACHMENTS}
         size = sum(len(data) for data in attachments.values())
         if size > EMAIL_SIZE_WARNING:
             warnings.append(f"the email's attachments total {size / 1024 / 1024:.1f} MB; many mail servers refuse more than 10 MB")

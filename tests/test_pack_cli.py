@@ -121,6 +121,17 @@ def test_pack_named_on_the_command_line_and_format_override(tmp_path, monkeypatc
     assert [p.name for p in (workspace / "output").iterdir()] == ["2031-06-02_arden-river-talks.ics"]
 
 
+def test_an_email_with_markdown_asked_for_attaches_only_the_readers_formats(tmp_path, monkeypatch):
+    workspace = tmp_path / "ws"
+    shutil.copytree(FICTION, workspace)
+    monkeypatch.chdir(workspace)
+    assert main(["build", "--quiet", "--format", "ics,md,eml", "briefing.yaml"]) == 0
+    base = workspace / "output" / "2031-06-02_arden-river-talks"
+    message = email.message_from_bytes(base.with_suffix(".eml").read_bytes(), policy=email.policy.default)
+    assert [part.get_filename() for part in message.iter_attachments()] == [f"{base.name}.ics"]
+    assert base.with_suffix(".md").is_file()
+
+
 def test_a_broken_statement_in_the_pack_writes_nothing(tmp_path, monkeypatch, capsys):
     workspace = tmp_path / "ws"
     shutil.copytree(FICTION, workspace)
