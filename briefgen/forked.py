@@ -1,0 +1,110 @@
+"""Running one call in a forked child process, so two renderers use two cores.
+
+A forked child starts with the parent's memory as it is, so the document model needs no
+pickling on the way in; only the call's result (bytes and a small mapping) crosses a pipe
+on the way back. Where ``fork`` is missing or unsafe, callers run the call in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, Self
+
+__all__ = ["ForkedCall", "can_fork"]
+
+
+def can_fork() -> bool:
+    """Whether a call may run in a forked child here: Linux, and more than one core to run it on."""
+    # macOS offers fork but its system frameworks are not fork-safe; Windows has none.
+    if sys.platform != "linux" or os.environ.get("BRIEFGEN_NO_FORK"):
+        return False
+    return len(os.sched_getaffinity(0)) > 1
+
+
+class ForkedCall:
+    """``function(*args)`` running in a forked child; :meth:`result` waits for its value or exception."""
+
+    def __init__(self, function: Callable[..., Any], *args: Any):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            _run_in_child(write_end, function, args)  # never returns
+        os.close(write_end)
+        self._pid = pid
+        self._pipe = os.fdopen(read_end, "rb")
+        self._outcome: tuple[bool, Any] | None = None
+
+    def result(self) -> Any:
+        """Return the call's value, or raise the exception it raised, waiting for the child if needed."""
+        if self._outcome is None:
+            with self._pipe:
+                payload = self._pipe.read()
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = 0
+            if payload:
+                self._outcome = pickle.loads(payload)
+            else:
+                self._outcome = (False, ChildProcessError(f"the child process rendering the document {_ending(status)}"))
+        succeeded, value = self._outcome
+        if not succeeded:
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop the child if it still runs, and reap it; nothing happens after :meth:`result`."""
+        if self._pid:
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self._pid, 0)
+            self._pid = 0
+            self._pipe.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cancel()
+
+
+def _run_in_child(write_end: int, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Run the call, send its pickled outcome to the parent, and leave without running the parent's exit handlers."""
+    try:
+        try:
+            outcome: tuple[bool, Any] = (True, function(*args))
+            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as error:  # noqa: BLE001 (the parent decides what an error means)
+            payload = _pickled_error(error)
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(payload)
+    finally:
+        # os._exit: the parent's atexit handlers, buffered output and temporary files are the parent's.
+        os._exit(0)
+
+
+def _pickled_error(error: BaseException) -> bytes:
+    """Return ``error`` pickled with its traceback as a note, or a ChildProcessError with its text if it cannot travel."""
+    text = "".join(traceback.format_exception(error))
+    try:
+        error.add_note(f"(in the child process)\n{text}")
+        payload = pickle.dumps((False, error), protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.loads(payload)  # an exception whose __init__ takes other arguments fails only here
+        return payload
+    except Exception:  # noqa: BLE001 (whatever pickling raised, the text still travels)
+        return pickle.dumps((False, ChildProcessError(text)))
+
+
+def _ending(status: int) -> str:
+    """Describe how a child process ended, from its wait status."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        hint = " (out of memory?)" if number == signal.SIGKILL else ""
+        return f"was stopped by signal {number} ({signal.Signals(number).name}){hint}"
+    return f"ended with exit status {os.waitstatus_to_exitcode(status)} before sending its result"

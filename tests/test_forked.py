@@ -1,0 +1,68 @@
+"""The forked child that renders the PDF beside the DOCX: its value, its errors, its end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from briefgen.errors import UsageError
+from briefgen.forked import ForkedCall, can_fork
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
+
+
+class _NeedsTwoArguments(Exception):
+    def __init__(self, first: str, second: str):
+        super().__init__(f"{first} and {second}")
+
+
+def _raise_needs_two_arguments() -> None:
+    raise _NeedsTwoArguments("one", "two")
+
+
+def _refuse() -> None:
+    raise UsageError("the renderer refused")
+
+
+def _kill_myself() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_the_value_comes_back_from_the_child_which_saw_the_parents_memory():
+    big = {"page": 7, "data": bytes(range(256)) * 4096}  # a megabyte: more than a pipe's buffer
+    call = ForkedCall(lambda: (os.getpid(), big))
+    child_pid, value = call.result()
+    assert child_pid != os.getpid()
+    assert value == big
+    assert call.result()[1] == big  # asked twice, answered from what came back the first time
+
+
+def test_an_error_in_the_child_is_raised_in_the_parent_with_the_childs_traceback_as_a_note():
+    with pytest.raises(UsageError, match="the renderer refused") as raised:
+        ForkedCall(_refuse).result()
+    assert "in the child process" in raised.value.__notes__[0]
+
+
+def test_an_error_that_cannot_be_rebuilt_from_its_arguments_arrives_as_text():
+    with pytest.raises(ChildProcessError, match="_NeedsTwoArguments: one and two"):
+        ForkedCall(_raise_needs_two_arguments).result()
+
+
+def test_a_child_killed_before_answering_is_reported_not_waited_for_forever():
+    with pytest.raises(ChildProcessError, match=r"stopped by signal 9 \(SIGKILL\) \(out of memory\?\)"):
+        ForkedCall(_kill_myself).result()
+
+
+def test_leaving_the_with_block_early_stops_a_child_still_running():
+    with ForkedCall(time.sleep, 60) as call:
+        pid = call._pid
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)  # already reaped: no zombie left behind
+
+
+def test_fork_is_not_used_when_turned_off(monkeypatch):
+    monkeypatch.setenv("BRIEFGEN_NO_FORK", "1")
+    assert not can_fork()
