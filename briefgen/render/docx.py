@@ -144,6 +144,8 @@ class _BodyWriter:
         page_numbers: Mapping[str, int] | None,
     ):
         self._body = word.element.body
+        # The body's last section properties stay its last child; blocks go before them.
+        self._section_properties = self._body.find(qn("w:sectPr"))
         self._sheet = sheet
         self._numbering = numbering
         self._text_width = text_width
@@ -154,7 +156,8 @@ class _BodyWriter:
         self._footnotes: Footnotes | None = None
         self._document_part = word.part
         self._bookmarks = _Bookmarks()
-        self._inline = _InlineWriter(word.part, sheet, self._bookmarks, self._write_footnote)
+        self._inline = _InlineWriter(_LinkTargets(word.part), sheet, self._bookmarks, self._write_footnote)
+        self._note_inline: _InlineWriter | None = None
         self._page_break_pending = False
         self._previous: Block | None = None
         self._ordered_lists = 0
@@ -178,11 +181,10 @@ class _BodyWriter:
                 self._page_break_pending = True  # the cover is a page of its own
 
     def _append(self, element: etree._Element) -> None:
-        section_properties = self._body.find(qn("w:sectPr"))
-        if section_properties is None:
+        if self._section_properties is None:
             self._body.append(element)
         else:
-            section_properties.addprevious(element)
+            self._section_properties.addprevious(element)
 
     def _elements(self, block: Block) -> list[etree._Element]:
         if isinstance(block, Heading):
@@ -359,6 +361,8 @@ class _BodyWriter:
     def _write_footnote(self, children: tuple[Inline, ...]) -> int:
         if self._footnotes is None:
             self._footnotes = Footnotes(self._document_part)
+            # Links in a note are relationships of the footnotes part, not of the document.
+            self._note_inline = _InlineWriter(_LinkTargets(self._footnotes.part), self._sheet, self._bookmarks, None)
         note_id, note = self._footnotes.new_note()
         paragraph = w(
             "p",
@@ -366,9 +370,7 @@ class _BodyWriter:
             w("r", run_properties(style_id=self._sheet.id(styles.FOOTNOTE_REFERENCE)), w("footnoteRef")),
             w("r", w("tab")),
         )
-        # Links in a note are relationships of the footnotes part, not of the document.
-        note_writer = _InlineWriter(self._footnotes.part, self._sheet, self._bookmarks, None)
-        note_writer.write(paragraph, children)
+        self._note_inline.write(paragraph, children)
         note.append(paragraph)
         return note_id
 
@@ -425,8 +427,8 @@ _NOT_IN_URI = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|%(?![0-9A-Fa-f]{2})')
 class _InlineWriter:
     """Appends inline content as runs, hyperlinks and footnote references to a paragraph."""
 
-    def __init__(self, part, sheet: styles.StyleSheet, bookmarks: _Bookmarks, write_footnote):
-        self._part = part
+    def __init__(self, links: _LinkTargets, sheet: styles.StyleSheet, bookmarks: _Bookmarks, write_footnote):
+        self._links = links
         self._sheet = sheet
         self._bookmarks = bookmarks
         self._write_footnote = write_footnote
@@ -450,7 +452,7 @@ class _InlineWriter:
     def _hyperlink(self, href: str) -> etree._Element:
         if href.startswith("#"):
             return w("hyperlink", anchor=self._bookmarks.name(href[1:]), history=True)
-        relationship_id = self._part.relate_to(_uri(href), RT.HYPERLINK, is_external=True)
+        relationship_id = self._links.relationship_id(_uri(href))
         hyperlink = w("hyperlink", history=True)
         hyperlink.set(qn("r:id"), relationship_id)
         return hyperlink
@@ -485,6 +487,31 @@ def _uri(href: str) -> str:
     return _NOT_IN_URI.sub(lambda match: "".join(f"%{byte:02X}" for byte in match.group().encode()), href)
 
 
+class _LinkTargets:
+    """The external hyperlink relationships of one part, one per address, as python-docx would number them."""
+
+    def __init__(self, part):
+        self._rels = part.rels
+        self._ids: dict[str, str] = {}
+        for rel_id, rel in self._rels.items():
+            if rel.reltype == RT.HYPERLINK and rel.is_external:
+                self._ids.setdefault(rel.target_ref, rel_id)
+        self._next_number = 1
+
+    def relationship_id(self, uri: str) -> str:
+        """Return the id of the part's relationship to ``uri``, adding one if it has none."""
+        if uri not in self._ids:
+            # python-docx takes the lowest free "rIdN" but finds it (and any existing
+            # relationship) by scanning them all; relationships are only ever added while
+            # the body is written, so the lowest free number never goes down.
+            while f"rId{self._next_number}" in self._rels:
+                self._next_number += 1
+            rel_id = f"rId{self._next_number}"
+            self._rels.add_relationship(RT.HYPERLINK, uri, rel_id, is_external=True)
+            self._ids[uri] = rel_id
+        return self._ids[uri]
+
+
 class _Bookmarks:
     """Word bookmark names and ids for heading anchors, so ``#anchor`` links can reach them."""
 
@@ -492,12 +519,15 @@ class _Bookmarks:
 
     def __init__(self):
         self._names: dict[str, str] = {}
+        self._taken: set[str] = set()
         self._next_id = 0
 
     def name(self, anchor: str) -> str:
         """Return the bookmark name of ``anchor``, the same on every call."""
         if anchor not in self._names:
-            self._names[anchor] = self._unique(_bookmark_name(anchor, self._MAX_NAME))
+            name = self._unique(_bookmark_name(anchor, self._MAX_NAME))
+            self._names[anchor] = name
+            self._taken.add(name)
         return self._names[anchor]
 
     def new_id(self) -> int:
@@ -506,9 +536,8 @@ class _Bookmarks:
         return self._next_id
 
     def _unique(self, name: str) -> str:
-        taken = set(self._names.values())
         candidate, counter = name, 1
-        while candidate in taken:
+        while candidate in self._taken:
             counter += 1
             suffix = f"_{counter}"
             candidate = name[: self._MAX_NAME - len(suffix)] + suffix
