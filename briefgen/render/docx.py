@@ -50,7 +50,7 @@ from briefgen.document import (
 from . import docx_styles as styles
 from .docx_contents import HeadingIndex, contents_depth, contents_field, heading_keys, heading_level
 from .docx_fonts import embed_fonts
-from .docx_package import Footnotes, normalise_zip, prepare_settings, prune_template_parts, set_core_properties
+from .docx_package import Footnotes, prepare_settings, prune_template_parts, set_core_properties, write_package
 from .docx_pages import install_headers_footers
 from .docx_xml import clean_text, run_properties, spacing, text_element, twips, w
 
@@ -87,9 +87,7 @@ def render_docx(
     set_core_properties(word, document.metadata)
     embedded = house and embed_fonts(word, document)
     prepare_settings(word.settings.element, house=house, footnotes=writer.has_footnotes, embedded_fonts=embedded)
-    output = io.BytesIO()
-    word.save(output)
-    return normalise_zip(output.getvalue())
+    return write_package(word.part.package)
 
 
 def _clear_body(word) -> None:

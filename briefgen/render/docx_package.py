@@ -1,8 +1,8 @@
 """Package-level parts of a rendered .docx: footnotes, properties, settings and the zip itself.
 
 python-docx has no footnote API and stamps zip entries with the current time; this module
-supplies the footnotes part and rewrites the archive so the same document always gives the
-same bytes.
+supplies the footnotes part and writes the archive itself so the same document always gives
+the same bytes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import zipfile
 
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.opc.packuri import PackURI
+from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI, PackURI
+from docx.opc.pkgwriter import _ContentTypesItem  # python-docx's own [Content_Types].xml
 from docx.opc.part import Part, XmlPart
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
@@ -197,14 +198,29 @@ def _as_utc(moment: dt.datetime) -> dt.datetime:
 # --- the archive --------------------------------------------------------------------
 
 
-def normalise_zip(data: bytes) -> bytes:
-    """Return the zip ``data`` rewritten with fixed timestamps and attributes, order unchanged."""
+def write_package(package) -> bytes:
+    """Return the .docx archive of ``package`` as python-docx would save it, with fixed timestamps and attributes."""
+    # Writing the archive here, rather than rewriting python-docx's, compresses each part
+    # once: the embedded fonts alone take a quarter of a second to compress.
+    parts = list(package.iter_parts())
+    for part in parts:
+        part.before_marshal()
     output = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w") as target:
-        for entry in source.infolist():
-            fixed = zipfile.ZipInfo(entry.filename, date_time=ZIP_EPOCH)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.create_system = 0  # otherwise the building machine's OS is recorded
-            fixed.external_attr = 0
-            target.writestr(fixed, source.read(entry))
+    with zipfile.ZipFile(output, "w") as archive:
+        # python-docx's order: content types, package relationships, then each part
+        # followed by its relationships.
+        _write_entry(archive, CONTENT_TYPES_URI, _ContentTypesItem.from_parts(parts).blob)
+        _write_entry(archive, PACKAGE_URI.rels_uri, package.rels.xml)
+        for part in parts:
+            _write_entry(archive, part.partname, part.blob)
+            if len(part.rels):
+                _write_entry(archive, part.partname.rels_uri, part.rels.xml)
     return output.getvalue()
+
+
+def _write_entry(archive: zipfile.ZipFile, uri: PackURI, blob: bytes) -> None:
+    entry = zipfile.ZipInfo(uri.membername, date_time=ZIP_EPOCH)
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.create_system = 0  # otherwise the building machine's OS is recorded
+    entry.external_attr = 0
+    archive.writestr(entry, blob)
