@@ -319,17 +319,19 @@ def _people_index(pack: LoadedPack) -> list[dict[str, Any]]:
         for spelling in [name, *spellings]:
             canonical[_person_key(spelling)] = name
     people: dict[str, dict[str, Any]] = {}
+    listed: set[tuple[str, str, str]] = set()  # (person, statement id, role): someone met in every statement made a list's scan quadratic
     for loaded in pack.statements:
         statement = loaded.statement
         met = [(statement.speaker, "speaker")] + [(attendee, "attendee") for attendee in statement.attendees]
         for person, role in met:
             name = canonical.get(_person_key(person.name), person.name)
-            entry = people.setdefault(_person_key(name), {"name": name, "details": "", "appearances": []})
+            key = _person_key(name)
+            entry = people.setdefault(key, {"name": name, "details": "", "appearances": []})
             if not entry["details"]:
                 entry["details"] = ", ".join(part for part in (person.role, person.country) if part)
-            appearance = {"s": statement, "id": loaded.id, "role": role}
-            if not any(a["id"] == loaded.id and a["role"] == role for a in entry["appearances"]):
-                entry["appearances"].append(appearance)
+            if (key, loaded.id, role) not in listed:
+                listed.add((key, loaded.id, role))
+                entry["appearances"].append({"s": statement, "id": loaded.id, "role": role})
     return sorted(people.values(), key=lambda p: _person_key(p["name"]))
 
 

@@ -18,7 +18,7 @@ import threading
 import time
 import types
 from collections.abc import Callable, Generator, Iterator
-from functools import update_wrapper
+from functools import lru_cache, update_wrapper
 from pathlib import Path
 from typing import Any
 
@@ -200,9 +200,33 @@ class _LimitedEscapeFormatter(_LimitedFormatter, SandboxedEscapeFormatter):
     """``Markup.format`` for templates: escaping, sandboxed lookups and bounded widths."""
 
 
+_VERDICT_CACHE_LIMIT = 65_536
+"""Most (type, attribute) verdicts one cache holds; past it, verdicts are judged afresh each time."""
+
+# Judging an attribute took most of a render's time: isinstance against ABCs and
+# hasattr through pydantic's metaclass, on every access. The verdicts depend only on the
+# object's type and the attribute's name, so they are cached by exactly that pair.
+_model_api_verdicts: dict[tuple[type, str], bool] = {}
+
+
+def _cacheable_type(obj: Any) -> type | None:
+    """Return ``type(obj)``, or None when ``obj`` claims another class (isinstance would then judge by that claim)."""
+    cls = type(obj)
+    return cls if obj.__class__ is cls else None
+
+
 def _pydantic_internal(obj: Any, attr: str) -> bool:
     """Whether ``attr`` of ``obj`` is pydantic's API (parse_file reads files; model_* reach classes) rather than a field."""
-    return isinstance(obj, BaseModel) and hasattr(BaseModel, attr)
+    cls = _cacheable_type(obj)
+    if cls is None:
+        return isinstance(obj, BaseModel) and hasattr(BaseModel, attr)
+    key = (cls, attr)
+    verdict = _model_api_verdicts.get(key)
+    if verdict is None:
+        verdict = issubclass(cls, BaseModel) and hasattr(BaseModel, attr)
+        if len(_model_api_verdicts) < _VERDICT_CACHE_LIMIT:
+            _model_api_verdicts[key] = verdict
+    return verdict
 
 
 class _GuardedEnvironment(ImmutableSandboxedEnvironment):
@@ -214,8 +238,27 @@ class _GuardedEnvironment(ImmutableSandboxedEnvironment):
     clocked_iterable = _ClockedIterable
     checked_length = staticmethod(_checked_length)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._attribute_verdicts: dict[tuple[type, str], bool] = {}
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         """Whether templates may read ``obj.attr``: jinja2's rules, and nothing pydantic's BaseModel defines."""
+        # jinja2's rules (underscores, internals of functions, frames and generators,
+        # methods that modify lists, dicts and sets) look at the object's type and the
+        # name only, never at the value read; so a verdict holds for the (type, name) pair.
+        cls = _cacheable_type(obj)
+        if cls is None:
+            return self._judge_attribute(obj, attr, value)
+        key = (cls, attr)
+        verdict = self._attribute_verdicts.get(key)
+        if verdict is None:
+            verdict = self._judge_attribute(obj, attr, value)
+            if len(self._attribute_verdicts) < _VERDICT_CACHE_LIMIT:
+                self._attribute_verdicts[key] = verdict
+        return verdict
+
+    def _judge_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         return not _pydantic_internal(obj, attr) and super().is_safe_attribute(obj, attr, value)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
@@ -336,11 +379,21 @@ def make_environment(directory: Path, filters: dict[str, Callable]) -> Sandboxed
 def format_wording(environment: Any, wording: dict[str, Any], key: str, fields: dict[str, Any]) -> str:
     """Fill in the pattern ``wording[key]``, which comes from the template folder, in the sandbox."""
     try:
-        return _LimitedFormatter(environment).vformat(str(wording[key]), (), fields)
+        pattern = str(wording[key])
+        if all(type(value) in (str, int) for value in fields.values()):
+            # A pack formats the same few hundred dates thousands of times.
+            return _fill_pattern(environment, pattern, tuple(fields.items()))
+        return _LimitedFormatter(environment).vformat(pattern, (), fields)
     except (SecurityError, _RenderLimitExceeded) as exc:
         raise type(exc)(f"{key} of the wording: {exc}") from None
     except (LookupError, ValueError, AttributeError) as exc:
         raise ValueError(f"{key} of the wording cannot be filled in: {type(exc).__name__}: {exc}") from None
+
+
+@lru_cache(maxsize=4096)
+def _fill_pattern(environment: Any, pattern: str, fields: tuple[tuple[str, str | int], ...]) -> str:
+    """Fill in ``pattern`` with ``fields`` (plain strings and integers only, so the result never changes)."""
+    return _LimitedFormatter(environment).vformat(pattern, (), dict(fields))
 
 
 @contextlib.contextmanager

@@ -1,0 +1,72 @@
+"""The sandbox's cached attribute verdicts: a verdict is never reused for another type or name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from briefgen.errors import TemplateError
+from briefgen.models import Speaker
+from briefgen.sandbox import make_environment, render
+
+
+class Chameleon:
+    """An object that may claim another class through ``__class__``, as a proxy does; isinstance believes the claim."""
+
+    def __init__(self, claimed: type | None = None) -> None:
+        self.claimed = claimed
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return self.claimed or type(self)
+
+    def append(self) -> str:
+        return "appended"
+
+    def copy(self) -> str:
+        return "copied"
+
+
+def render_text(tmp_path: Path, source: str, **context: object) -> str:
+    """Render ``source`` as a plain-text template in a fresh sandbox."""
+    (tmp_path / "t.txt.j2").write_text(source, encoding="utf-8")
+    return render(make_environment(tmp_path, {}), tmp_path, "t.txt.j2", context)
+
+
+def test_a_name_allowed_on_one_type_stays_refused_on_another(tmp_path):
+    """``items`` of a dict is readable, then ``model_fields`` of a model is refused in the same render, and a dict key of that name still reads."""
+    speaker = Speaker(name="Ana Ortis")
+    source = "{{ d.items()|list|length }} {{ d.model_fields }} {{ s.name }}{{ s.model_fields }}"
+    with pytest.raises(TemplateError, match="access to attribute 'model_fields' of 'Speaker' object is unsafe"):
+        render_text(tmp_path, source, d={"model_fields": "key"}, s=speaker)
+    assert render_text(tmp_path, "{{ d.model_fields }} {{ d.items()|list|length }}", d={"model_fields": "key"}) == "key 1"
+
+
+def test_a_refused_name_is_refused_every_time(tmp_path):
+    """A mutating method refused once is refused again, not remembered as readable."""
+    for _ in range(2):
+        with pytest.raises(TemplateError, match="access to attribute 'append' of 'list' object is unsafe"):
+            render_text(tmp_path, "{{ x.index(1) }}{{ x.append }}", x=[1])
+
+
+def test_an_object_claiming_another_class_is_judged_by_its_claim(tmp_path):
+    """isinstance trusts ``__class__``: what an honest object of a type may read, one claiming a list or a model may not."""
+    honest = Chameleon()
+    assert render_text(tmp_path, "{{ c.append() }} {{ c.copy() }}", c=honest) == "appended copied"
+    with pytest.raises(TemplateError, match="access to attribute 'append' of 'Chameleon' object is unsafe"):
+        render_text(tmp_path, "{{ h.append() }}{{ c.append() }}", h=honest, c=Chameleon(list))
+    with pytest.raises(TemplateError, match="access to attribute 'copy' of 'Chameleon' object is unsafe"):
+        render_text(tmp_path, "{{ h.copy() }}{{ c.copy() }}", h=honest, c=Chameleon(Speaker))
+
+
+def test_filled_in_dates_follow_the_wording(tmp_path):
+    """The cache of filled-in wording is keyed by the pattern: two wordings give two results."""
+    from briefgen.sandbox import format_wording
+
+    environment = make_environment(tmp_path, {})
+    fields = {"day": 1, "month": "May", "year": 2031}
+    assert format_wording(environment, {"day_format": "{day} {month} {year}"}, "day_format", fields) == "1 May 2031"
+    assert format_wording(environment, {"day_format": "{month} {day}, {year}"}, "day_format", fields) == "May 1, 2031"
+    with pytest.raises(Exception, match="day_format of the wording"):
+        format_wording(environment, {"day_format": "{day.__class__}"}, "day_format", fields)
