@@ -390,6 +390,21 @@ def test_pack_output_is_deterministic(pack, pack_document):
     assert render_docx(pack_document, page_numbers=page_numbers_for(pack_document)) == pack.data
 
 
+def test_page_numbers_given_late_by_a_function_give_the_same_bytes(pack, pack_document):
+    calls = []
+
+    def late_page_numbers():
+        calls.append(True)
+        return page_numbers_for(pack_document)
+
+    assert render_docx(pack_document, page_numbers=late_page_numbers) == pack.data
+    assert calls == [True]
+
+
+def test_a_function_returning_no_page_numbers_is_like_none(pack_document):
+    assert render_docx(pack_document, page_numbers=lambda: None) == render_docx(pack_document)
+
+
 # --- reference documents ------------------------------------------------------------
 
 

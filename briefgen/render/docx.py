@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import docx
 from docx.enum.section import WD_ORIENT
@@ -48,25 +48,39 @@ from briefgen.document import (
 )
 
 from . import docx_styles as styles
-from .docx_contents import HeadingIndex, contents_depth, contents_field, heading_keys, heading_level
+from .docx_contents import (
+    HeadingIndex,
+    PendingPage,
+    add_contents_field,
+    add_page_numbers,
+    contents_depth,
+    heading_keys,
+    heading_level,
+)
 from .docx_fonts import embed_fonts
 from .docx_package import Footnotes, prepare_settings, prune_template_parts, set_core_properties, write_package
 from .docx_pages import install_headers_footers
-from .docx_xml import clean_text, run_properties, spacing, text_element, twips, w
+from .docx_xml import W, append_copy, clean_text, run_properties, spacing, sub, sub_text, twips, w
 
 __all__ = ["heading_keys", "render_docx"]
+
+#: Page numbers by heading key (see :func:`heading_keys`), or None when there are none.
+PageNumbers = Mapping[str, int] | None
 
 
 def render_docx(
     document: Document,
     reference_docx: bytes | None = None,
     *,
-    page_numbers: Mapping[str, int] | None = None,
+    page_numbers: PageNumbers | Callable[[], PageNumbers] = None,
 ) -> bytes:
     """Return the bytes of a .docx presenting ``document``, in the house style or ``reference_docx``'s styles.
 
     ``page_numbers`` maps the keys of :func:`heading_keys` to the page numbers the contents
     show until Word updates them; without them the contents list the headings unnumbered.
+    It may also be a function without arguments returning that mapping (or None), called
+    exactly once, after everything else in the document is built, so that the page numbers
+    can come from a layout running at the same time.
     """
     house = reference_docx is None
     word = docx.Document(None if house else io.BytesIO(reference_docx))
@@ -80,13 +94,14 @@ def render_docx(
     sheet = styles.install_styles(
         word.styles.element, document.style, document.metadata.language, house, numbering, text_width
     )
-    writer = _BodyWriter(word, sheet, numbering, text_width, document, page_numbers)
+    writer = _BodyWriter(word, sheet, numbering, text_width, document)
     writer.write(document.blocks)
     cover = bool(document.blocks) and isinstance(document.blocks[0], Cover)
     install_headers_footers(word, sheet, document.metadata, cover=cover, text_width=text_width)
     set_core_properties(word, document.metadata)
     embedded = house and embed_fonts(word, document)
     prepare_settings(word.settings.element, house=house, footnotes=writer.has_footnotes, embedded_fonts=embedded)
+    writer.add_contents_page_numbers(page_numbers() if callable(page_numbers) else page_numbers)
     return write_package(word.part.package)
 
 
@@ -130,7 +145,7 @@ def _text_width_twips(section, style: Style) -> int:
 
 
 class _BodyWriter:
-    """Appends the blocks of a document to the body of a python-docx document."""
+    """Writes the blocks of a document into the body of a python-docx document."""
 
     def __init__(
         self,
@@ -139,23 +154,22 @@ class _BodyWriter:
         numbering: styles.ListNumbering,
         text_width: int,
         document: Document,
-        page_numbers: Mapping[str, int] | None,
     ):
         self._body = word.element.body
-        # The body's last section properties stay its last child; blocks go before them.
-        self._section_properties = self._body.find(qn("w:sectPr"))
         self._sheet = sheet
         self._numbering = numbering
         self._text_width = text_width
         self._style = document.style
         self._headings = HeadingIndex(document.blocks)
         self._headings_written = 0
-        self._page_numbers = page_numbers
+        self._contents_links: list[PendingPage] = []
         self._footnotes: Footnotes | None = None
         self._document_part = word.part
         self._bookmarks = _Bookmarks()
         self._inline = _InlineWriter(_LinkTargets(word.part), sheet, self._bookmarks, self._write_footnote)
         self._note_inline: _InlineWriter | None = None
+        self._note_template = _footnote_paragraph(sheet)
+        self._cell_templates: dict[tuple[int, str], etree._Element] = {}
         self._page_break_pending = False
         self._previous: Block | None = None
         self._ordered_lists = 0
@@ -166,40 +180,43 @@ class _BodyWriter:
         return self._footnotes is not None
 
     def write(self, blocks: tuple[Block, ...]) -> None:
-        """Append ``blocks`` in order; a page break applies to the block after it."""
+        """Write ``blocks`` in order; a page break applies to the block after it."""
+        # The last section's properties (page, margins, headers) must end the body. Blocks are
+        # appended after them, the cheapest way to add an element, and they move back last.
+        section_properties = self._body.find(qn("w:sectPr"))
         for block in blocks:
             if isinstance(block, PageBreak):
                 # A trailing page break would only add a blank page, so it waits for content.
                 self._page_break_pending = True
                 continue
-            for element in self._elements(block):
-                self._append(element)
+            self._write_block(block)
             self._previous = block
             if isinstance(block, Cover):
                 self._page_break_pending = True  # the cover is a page of its own
+        if section_properties is not None:
+            self._body.append(section_properties)
 
-    def _append(self, element: etree._Element) -> None:
-        if self._section_properties is None:
-            self._body.append(element)
-        else:
-            self._section_properties.addprevious(element)
+    def add_contents_page_numbers(self, page_numbers: Mapping[str, int] | None) -> None:
+        """Add the page numbers of ``page_numbers`` to the contents' entries (see :func:`add_page_numbers`)."""
+        add_page_numbers(self._contents_links, page_numbers)
 
-    def _elements(self, block: Block) -> list[etree._Element]:
+    def _write_block(self, block: Block) -> None:
         if isinstance(block, Heading):
-            return [self._heading(block)]
-        if isinstance(block, Paragraph):
-            return [self._paragraph(block)]
-        if isinstance(block, ListBlock):
-            return self._list(block)
-        if isinstance(block, Table):
-            return self._table(block)
-        if isinstance(block, Cover):
-            return self._cover(block)
-        if isinstance(block, Contents):
-            return self._contents(block)
-        raise TypeError(f"not a block of the document model: {block!r}")
+            self._heading(block)
+        elif isinstance(block, Paragraph):
+            self._paragraph(block)
+        elif isinstance(block, ListBlock):
+            self._list(block)
+        elif isinstance(block, Table):
+            self._table(block)
+        elif isinstance(block, Cover):
+            self._cover(block)
+        elif isinstance(block, Contents):
+            self._contents(block)
+        else:
+            raise TypeError(f"not a block of the document model: {block!r}")
 
-    def _heading(self, heading: Heading) -> etree._Element:
+    def _heading(self, heading: Heading) -> None:
         level = heading_level(heading)
         name = styles.TITLE if level == 0 else styles.HEADINGS[level - 1]
         paragraph = self._new_paragraph(name)
@@ -210,75 +227,67 @@ class _BodyWriter:
         if toc_name:
             names.append(toc_name)
         ids = [self._bookmarks.new_id() for _ in names]
-        paragraph.extend(w("bookmarkStart", id=i, name=n) for i, n in zip(ids, names, strict=True))
+        for bookmark_id, bookmark_name in zip(ids, names, strict=True):
+            sub(paragraph, "bookmarkStart", id=bookmark_id, name=bookmark_name)
         self._inline.write(paragraph, heading.children)
-        paragraph.extend(w("bookmarkEnd", id=i) for i in reversed(ids))
-        return paragraph
+        for bookmark_id in reversed(ids):
+            sub(paragraph, "bookmarkEnd", id=bookmark_id)
 
-    def _cover(self, cover: Cover) -> list[etree._Element]:
-        elements = []
+    def _cover(self, cover: Cover) -> None:
         if self._style.logo:
-            elements.append(self._logo())
+            self._logo()
         title = self._new_paragraph(styles.COVER_TITLE)
         self._inline.write(title, cover.title)
         # The subtitle paragraph carries the rule under the title block, so it stays even when empty.
         subtitle = self._new_paragraph(styles.COVER_SUBTITLE)
         self._inline.write(subtitle, cover.subtitle)
-        elements += [title, subtitle]
         if cover.details:
-            elements.append(self._cover_details(cover.details))
-        return elements
+            self._cover_details(cover.details)
 
-    def _logo(self) -> etree._Element:
+    def _logo(self) -> None:
         paragraph = self._new_paragraph(styles.COVER_LOGO)
         try:
             image = io.BytesIO(self._style.logo)
             inline = self._document_part.new_pic_inline(image, width=Pt(self._style.logo_width))
         except UnrecognizedImageError as error:
             raise ValueError("the house style's logo is not a PNG or JPEG image") from error
-        paragraph.append(w("r", w("drawing", inline)))
-        return paragraph
+        sub(sub(paragraph, "r"), "drawing").append(inline)
 
-    def _cover_details(self, details) -> etree._Element:
-        """Return the cover's labelled details as a two-column table without rules."""
+    def _cover_details(self, details) -> None:
+        """Write the cover's labelled details as a two-column table without rules."""
         label_width = round(self._text_width * _COVER_LABEL_SHARE)
         widths = [label_width, self._text_width - label_width]
-        grid = w("tblGrid", *(w("gridCol", w=width) for width in widths))
-        table = w("tbl", _borderless_table_properties(self._text_width), grid)
+        table = sub(self._body, "tbl")
+        table.append(_borderless_table_properties(self._text_width))
+        _add_grid(table, widths)
         names = (styles.COVER_LABEL, styles.COVER_DETAIL)
         for label, value in details:
-            row = w("tr", w("trPr", w("cantSplit")))
+            row = sub(table, "tr")
+            sub(sub(row, "trPr"), "cantSplit")
             for content, width, name in zip((label, value), widths, names, strict=True):
-                paragraph = w("p", w("pPr", w("pStyle", val=self._sheet.id(name))))
-                self._inline.write(paragraph, content)
-                row.append(w("tc", w("tcPr", w("tcW", w=width, type="dxa")), paragraph))
-            table.append(row)
-        return table
+                self._inline.write(self._new_cell(row, width, name), content)
 
-    def _contents(self, contents: Contents) -> list[etree._Element]:
+    def _contents(self, contents: Contents) -> None:
         title = self._new_paragraph(styles.TOC_HEADING)
         self._inline.write(title, contents.title)
         depth = contents_depth(contents)
         entry_styles = tuple(self._sheet.id(name) for name in styles.TOC_LEVELS)
-        return [title, *contents_field(self._headings.entries(depth), depth, entry_styles, self._page_numbers)]
+        # The page numbers are added last: the caller's layout may still be running.
+        self._contents_links += add_contents_field(self._body, self._headings.entries(depth), depth, entry_styles)
 
-    def _paragraph(self, block: Paragraph) -> etree._Element:
+    def _paragraph(self, block: Paragraph) -> None:
         if block.role not in styles.ROLE_STYLES:
             raise ValueError(f"unknown paragraph role {block.role!r}; expected one of {sorted(styles.ROLE_STYLES)}")
         # The analyst's comment box brings more space of its own than a table needs.
         paragraph = self._new_paragraph(styles.ROLE_STYLES[block.role], space_after_table=block.role != "aside")
         self._inline.write(paragraph, block.children)
-        return paragraph
 
-    def _list(self, block: ListBlock) -> list[etree._Element]:
+    def _list(self, block: ListBlock) -> None:
         name = styles.LIST_NUMBER if block.ordered else styles.LIST_BULLET
         num_id = self._list_numbering(block)
-        paragraphs = []
-        for item in block.items:
-            paragraph = self._new_paragraph(name, num_id=num_id, space_after_table=not paragraphs)
+        for index, item in enumerate(block.items):
+            paragraph = self._new_paragraph(name, num_id=num_id, space_after_table=index == 0)
             self._inline.write(paragraph, item)
-            paragraphs.append(paragraph)
-        return paragraphs
 
     def _list_numbering(self, block: ListBlock) -> str | None:
         """Return the numbering an ordered list needs to count from 1 again, if any."""
@@ -295,66 +304,75 @@ class _BodyWriter:
     def _new_paragraph(
         self, name: styles.StyleName, *, num_id: str | None = None, space_after_table: bool = False
     ) -> etree._Element:
-        properties = w("pPr", w("pStyle", val=self._sheet.id(name)))
+        """Append a paragraph of style ``name`` to the body and return it."""
+        paragraph = sub(self._body, "p")
+        properties = sub(paragraph, "pPr")
+        sub(properties, "pStyle", val=self._sheet.id(name))
         if self._take_page_break():
-            properties.append(w("pageBreakBefore"))
+            sub(properties, "pageBreakBefore")
         if num_id is not None:
-            properties.append(w("numPr", w("ilvl", val=0), w("numId", val=num_id)))
+            numbering = sub(properties, "numPr")
+            sub(numbering, "ilvl", val=0)
+            sub(numbering, "numId", val=num_id)
         if space_after_table and isinstance(self._previous, Table):
             # A table has no space below; body text directly under it would touch its rule.
             properties.append(spacing(before=9))
-        return w("p", properties)
+        return paragraph
 
     def _take_page_break(self) -> bool:
         pending, self._page_break_pending = self._page_break_pending, False
         return pending
 
-    def _table(self, table: Table) -> list[etree._Element]:
+    def _table(self, table: Table) -> None:
         if not table.header and not table.rows:
-            return []  # Word rejects a table without rows
+            return  # Word rejects a table without rows
         columns = max([len(table.header), *(len(row) for row in table.rows), 1])
         widths = _column_widths(table.widths, columns, self._text_width)
-        elements = []
         if isinstance(self._previous, Table):
             # Word and LibreOffice merge tables that touch; an empty paragraph keeps them apart.
-            elements.append(self._new_paragraph(styles.NORMAL))
+            self._new_paragraph(styles.NORMAL)
         has_header = bool(table.header)
-        element = w(
-            "tbl",
-            w(
-                "tblPr",
-                w("tblStyle", val=self._sheet.id(styles.TABLE)),
-                w("tblW", w=sum(widths), type="dxa"),
-                w("tblLayout", type="fixed"),  # keep the given proportions, whatever the text
-                _table_look(has_header),
-            ),
-            w("tblGrid", *(w("gridCol", w=width) for width in widths)),
-        )
+        element = sub(self._body, "tbl")
+        properties = sub(element, "tblPr")
+        sub(properties, "tblStyle", val=self._sheet.id(styles.TABLE))
+        sub(properties, "tblW", w=sum(widths), type="dxa")
+        sub(properties, "tblLayout", type="fixed")  # keep the given proportions, whatever the text
+        properties.append(_table_look(has_header))
+        _add_grid(element, widths)
         page_break = self._take_page_break()
         if has_header:
-            element.append(self._row(table.header, widths, header=True, page_break=page_break))
+            self._row(element, table.header, widths, header=True, page_break=page_break)
             page_break = False
         for row in table.rows:
-            element.append(self._row(row, widths, header=False, page_break=page_break))
+            self._row(element, row, widths, header=False, page_break=page_break)
             page_break = False
-        elements.append(element)
-        return elements
 
-    def _row(self, cells, widths: list[int], *, header: bool, page_break: bool) -> etree._Element:
-        row_properties = w("trPr", w("cantSplit"))
+    def _row(self, table: etree._Element, cells, widths: list[int], *, header: bool, page_break: bool) -> None:
+        row = sub(table, "tr")
+        row_properties = sub(row, "trPr")
+        sub(row_properties, "cantSplit")
         if header:
-            row_properties.append(w("tblHeader"))  # repeated at the top of every page
-        row = w("tr", row_properties)
+            sub(row_properties, "tblHeader")  # repeated at the top of every page
         name = styles.TABLE_HEADING if header else styles.TABLE_TEXT
         padded = tuple(cells) + ((),) * (len(widths) - len(cells))
         for index, (content, width) in enumerate(zip(padded, widths, strict=True)):
-            properties = w("pPr", w("pStyle", val=self._sheet.id(name)))
+            paragraph = self._new_cell(row, width, name)
             if page_break and index == 0:
-                properties.append(w("pageBreakBefore"))  # Word moves the whole table
-            paragraph = w("p", properties)
+                sub(paragraph[0], "pageBreakBefore")  # Word moves the whole table
             self._inline.write(paragraph, content)
-            row.append(w("tc", w("tcPr", w("tcW", w=width, type="dxa")), paragraph))
-        return row
+
+    def _new_cell(self, row: etree._Element, width: int, name: styles.StyleName) -> etree._Element:
+        """Append a cell of ``width`` twips holding one paragraph of style ``name`` to ``row``; return the paragraph."""
+        style_id = self._sheet.id(name)
+        template = self._cell_templates.get((width, style_id))
+        if template is None:
+            template = w(
+                "tc",
+                w("tcPr", w("tcW", w=width, type="dxa")),
+                w("p", w("pPr", w("pStyle", val=style_id))),
+            )
+            self._cell_templates[width, style_id] = template
+        return append_copy(row, template)[1]
 
     def _write_footnote(self, children: tuple[Inline, ...]) -> int:
         if self._footnotes is None:
@@ -362,15 +380,25 @@ class _BodyWriter:
             # Links in a note are relationships of the footnotes part, not of the document.
             self._note_inline = _InlineWriter(_LinkTargets(self._footnotes.part), self._sheet, self._bookmarks, None)
         note_id, note = self._footnotes.new_note()
-        paragraph = w(
-            "p",
-            w("pPr", w("pStyle", val=self._sheet.id(styles.FOOTNOTE_TEXT))),
-            w("r", run_properties(style_id=self._sheet.id(styles.FOOTNOTE_REFERENCE)), w("footnoteRef")),
-            w("r", w("tab")),
-        )
+        paragraph = append_copy(note, self._note_template)
         self._note_inline.write(paragraph, children)
-        note.append(paragraph)
         return note_id
+
+
+def _footnote_paragraph(sheet: styles.StyleSheet) -> etree._Element:
+    """Return the start of every footnote's paragraph: its style, the note's number and a tab."""
+    return w(
+        "p",
+        w("pPr", w("pStyle", val=sheet.id(styles.FOOTNOTE_TEXT))),
+        w("r", run_properties(style_id=sheet.id(styles.FOOTNOTE_REFERENCE)), w("footnoteRef")),
+        w("r", w("tab")),
+    )
+
+
+def _add_grid(table: etree._Element, widths: list[int]) -> None:
+    grid = sub(table, "tblGrid")
+    for width in widths:
+        sub(grid, "gridCol", w=width)
 
 
 _TABLE_SIDES = ("top", "left", "bottom", "right", "insideH", "insideV")
@@ -417,6 +445,7 @@ def _column_widths(relative: tuple[float, ...] | None, columns: int, total: int)
 # --- inline content -----------------------------------------------------------------
 
 _LINE_BREAKS = re.compile(r"(\t|\r\n|\r|\n)")
+_RELATIONSHIP_ID = qn("r:id")
 # Characters RFC 3986 never allows in a URI, and "%" not starting an escape; Word may
 # reject a relationship whose target holds them.
 _NOT_IN_URI = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|%(?![0-9A-Fa-f]{2})')
@@ -427,32 +456,54 @@ class _InlineWriter:
 
     def __init__(self, links: _LinkTargets, sheet: styles.StyleSheet, bookmarks: _Bookmarks, write_footnote):
         self._links = links
-        self._sheet = sheet
         self._bookmarks = bookmarks
         self._write_footnote = write_footnote
+        self._link_style = sheet.id(styles.HYPERLINK)
+        reference_style = run_properties(style_id=sheet.id(styles.FOOTNOTE_REFERENCE))
+        self._reference_run = w("r", reference_style, w("footnoteReference"))
+        # Copying a run's properties is cheaper than building them; there are a few kinds.
+        self._run_properties: dict[tuple[str | None, bool, bool], etree._Element | None] = {}
 
     def write(self, parent: etree._Element, children: tuple[Inline, ...], run_style: str | None = None) -> None:
         """Append ``children`` to ``parent``; ``run_style`` is the character style of their text."""
         for child in children:
             if isinstance(child, Text):
-                parent.append(_text_run(child, run_style))
+                self._text_run(parent, child, run_style)
             elif isinstance(child, Link):
-                hyperlink = self._hyperlink(child.href)
-                self.write(hyperlink, child.children, self._sheet.id(styles.HYPERLINK))
-                parent.append(hyperlink)
+                self.write(self._hyperlink(parent, child.href), child.children, self._link_style)
             elif isinstance(child, Footnote):
                 self._footnote(parent, child, run_style)
             elif isinstance(child, LineBreak):
-                parent.append(w("r", w("br")))
+                sub(sub(parent, "r"), "br")
             else:
                 raise TypeError(f"not inline content of the document model: {child!r}")
 
-    def _hyperlink(self, href: str) -> etree._Element:
+    def _text_run(self, parent: etree._Element, text: Text, style_id: str | None) -> None:
+        run = sub(parent, "r")
+        properties = self._properties(style_id, text.bold, text.italic)
+        if properties is not None:
+            append_copy(run, properties)
+        for piece in _LINE_BREAKS.split(clean_text(text.text)):
+            if piece == "\t":
+                sub(run, "tab")
+            elif piece in ("\r\n", "\r", "\n"):
+                sub(run, "br")
+            elif piece:
+                sub_text(run, piece)
+
+    def _properties(self, style_id: str | None, bold: bool, italic: bool) -> etree._Element | None:
+        key = (style_id, bold, italic)
+        if key not in self._run_properties:
+            properties = run_properties(style_id=style_id, bold=bold, italic=italic)
+            self._run_properties[key] = properties if len(properties) else None
+        return self._run_properties[key]
+
+    def _hyperlink(self, parent: etree._Element, href: str) -> etree._Element:
         if href.startswith("#"):
-            return w("hyperlink", anchor=self._bookmarks.name(href[1:]), history=True)
+            return sub(parent, "hyperlink", anchor=self._bookmarks.name(href[1:]), history=True)
         relationship_id = self._links.relationship_id(_uri(href))
-        hyperlink = w("hyperlink", history=True)
-        hyperlink.set(qn("r:id"), relationship_id)
+        hyperlink = sub(parent, "hyperlink", history=True)
+        hyperlink.set(_RELATIONSHIP_ID, relationship_id)
         return hyperlink
 
     def _footnote(self, parent: etree._Element, footnote: Footnote, run_style: str | None) -> None:
@@ -461,23 +512,8 @@ class _InlineWriter:
             self.write(parent, footnote.children, run_style)
             return
         note_id = self._write_footnote(footnote.children)
-        reference_style = self._sheet.id(styles.FOOTNOTE_REFERENCE)
-        parent.append(w("r", run_properties(style_id=reference_style), w("footnoteReference", id=note_id)))
-
-
-def _text_run(text: Text, style_id: str | None) -> etree._Element:
-    run = w("r")
-    properties = run_properties(style_id=style_id, bold=text.bold, italic=text.italic)
-    if len(properties):
-        run.append(properties)
-    for piece in _LINE_BREAKS.split(clean_text(text.text)):
-        if piece == "\t":
-            run.append(w("tab"))
-        elif piece in ("\r\n", "\r", "\n"):
-            run.append(w("br"))
-        elif piece:
-            run.append(text_element(piece))
-    return run
+        run = append_copy(parent, self._reference_run)
+        run[-1].set(W + "id", str(note_id))
 
 
 def _uri(href: str) -> str:

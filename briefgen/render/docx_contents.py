@@ -17,7 +17,7 @@ from lxml import etree
 
 from briefgen.document import Block, Contents, Document, Heading, plain_text
 
-from .docx_xml import clean_text, field, field_end, field_start, text_element, w
+from .docx_xml import add_field, add_field_end, add_field_start, append_copy, clean_text, sub, sub_text, w
 
 #: The heading levels a Word document has styles for; deeper levels are set as level 3.
 MAX_LEVEL = 3
@@ -90,38 +90,57 @@ def _bookmark_name(number: int) -> str:
     return f"_Toc{number:09d}"
 
 
-def contents_field(
+#: An entry's hyperlink in the written contents, waiting for the entry's page number.
+PendingPage = tuple[ContentsEntry, etree._Element]
+
+
+def add_contents_field(
+    parent: etree._Element,
     entries: list[ContentsEntry],
     depth: int,
     entry_style_ids: tuple[str, ...],
-    page_numbers: Mapping[str, int] | None,
-) -> list[etree._Element]:
-    """Return the paragraphs of a ``TOC`` field whose result lists ``entries``, one paragraph each.
+) -> list[PendingPage]:
+    """Append the paragraphs of a ``TOC`` field whose result lists ``entries``, one paragraph each.
 
-    ``entry_style_ids`` are the paragraph styles of levels 1, 2, …; an entry whose key has
-    no page number in ``page_numbers`` shows no leader and no number.
+    ``entry_style_ids`` are the paragraph styles of levels 1, 2, …. The entries are written
+    without page numbers; :func:`add_page_numbers` adds them to the returned links.
     """
     instruction = f'TOC \\o "1-{depth}" \\h \\z \\u'
     if not entries:
-        paragraph = w("p", w("pPr", w("pStyle", val=entry_style_ids[0])))
-        paragraph.extend(field_start(instruction))
-        paragraph.append(field_end())
-        return [paragraph]
-    paragraphs = []
+        paragraph = _entry_paragraph(parent, entry_style_ids[0])
+        add_field_start(paragraph, instruction)
+        add_field_end(paragraph)
+        return []
+    pending: list[PendingPage] = []
     for entry in entries:
-        paragraph = w("p", w("pPr", w("pStyle", val=entry_style_ids[entry.level - 1])))
-        if not paragraphs:
-            paragraph.extend(field_start(instruction))
-        paragraph.append(_entry_link(entry, (page_numbers or {}).get(entry.key)))
-        paragraphs.append(paragraph)
-    paragraphs[-1].append(field_end())
-    return paragraphs
+        paragraph = _entry_paragraph(parent, entry_style_ids[entry.level - 1])
+        if not pending:
+            add_field_start(paragraph, instruction)
+        link = sub(paragraph, "hyperlink", anchor=entry.bookmark, history=True)
+        sub_text(sub(link, "r"), entry.text)
+        pending.append((entry, link))
+    add_field_end(paragraph)
+    return pending
 
 
-def _entry_link(entry: ContentsEntry, page: int | None) -> etree._Element:
-    link = w("hyperlink", w("r", text_element(entry.text)), anchor=entry.bookmark, history=True)
-    if page is not None:
+def _entry_paragraph(parent: etree._Element, style_id: str) -> etree._Element:
+    paragraph = sub(parent, "p")
+    sub(sub(paragraph, "pPr"), "pStyle", val=style_id)
+    return paragraph
+
+
+def add_page_numbers(pending: list[PendingPage], page_numbers: Mapping[str, int] | None) -> None:
+    """Add to each link of ``pending`` a leader and the page number ``page_numbers`` has for its entry's key.
+
+    An entry whose key has no page number keeps its text alone, without leader and number.
+    """
+    hidden = w("rPr", w("webHidden"))
+    for entry, link in pending:
+        page = (page_numbers or {}).get(entry.key)
+        if page is None:
+            continue
         # Word marks the leader and number "web hidden": a web view shows the link alone.
-        link.append(w("r", w("rPr", w("webHidden")), w("tab")))
-        link.extend(field(f"PAGEREF {entry.bookmark} \\h", str(page), w("rPr", w("webHidden"))))
-    return link
+        leader = sub(link, "r")
+        append_copy(leader, hidden)
+        sub(leader, "tab")
+        add_field(link, f"PAGEREF {entry.bookmark} \\h", str(page), hidden)

@@ -22,7 +22,7 @@ from lxml import etree
 
 from briefgen.document import Metadata
 
-from .docx_xml import w
+from .docx_xml import sub, w
 
 _NS = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
 _STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
@@ -88,9 +88,7 @@ class Footnotes:
     def new_note(self) -> tuple[int, etree._Element]:
         """Add an empty footnote and return its id and the ``w:footnote`` element to fill."""
         self._count += 1
-        note = w("footnote", id=self._count)
-        self.element.append(note)
-        return self._count, note
+        return self._count, sub(self.element, "footnote", id=self._count)
 
 
 def _separator_note(note_id: int, kind: str) -> etree._Element:

@@ -13,23 +13,57 @@ from __future__ import annotations
 import copy
 import re
 
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml.parser import oxml_parser
 from lxml import etree
 
 #: Characters XML 1.0 cannot hold at all; lxml refuses them, so they are dropped.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
+#: The WordprocessingML namespace in lxml's "{namespace}" form, ready to prefix a local name.
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W_NSMAP = {"w": W[1:-1]}
+_PRESERVE_SPACE = {"{http://www.w3.org/XML/1998/namespace}space": "preserve"}
+
+# python-docx's parser, so elements get its element classes as if python-docx made them.
+_make_element = oxml_parser.makeelement
+# Creating an element inside its parent is several times faster than appending a detached
+# one, which lxml must move into the parent's document; the body is built this way.
+_sub_element = etree.SubElement
+
 
 def w(tag: str, *children: etree._Element | None, **attrs: object) -> etree._Element:
     """Return a new ``w:tag`` element with ``w:``-prefixed ``attrs`` and the given children."""
-    element = OxmlElement(f"w:{tag}")
-    for name, value in attrs.items():
-        element.set(qn(f"w:{name}"), _attr_value(value))
+    element = _make_element(W + tag, _attributes(attrs), _W_NSMAP)
     for child in children:
         if child is not None:
             element.append(child)
     return element
+
+
+def sub(parent: etree._Element, tag: str, **attrs: object) -> etree._Element:
+    """Append a new ``w:tag`` element with ``w:``-prefixed ``attrs`` to ``parent`` and return it."""
+    return _sub_element(parent, W + tag, _attributes(attrs))
+
+
+def sub_text(parent: etree._Element, text: str) -> etree._Element:
+    """Append a ``w:t`` holding ``text``, leading and trailing spaces kept, to ``parent`` and return it."""
+    element = _sub_element(parent, W + "t", _PRESERVE_SPACE)
+    element.text = text
+    return element
+
+
+def append_copy(parent: etree._Element, template: etree._Element) -> etree._Element:
+    """Append a deep copy of ``template`` to ``parent`` and return it."""
+    # One copy of a prebuilt subtree costs about as much as making two of its elements.
+    element = copy.deepcopy(template)
+    parent.append(element)
+    return element
+
+
+def _attributes(attrs: dict[str, object]) -> dict[str, str] | None:
+    if not attrs:
+        return None
+    return {W + name: _attr_value(value) for name, value in attrs.items()}
 
 
 def _attr_value(value: object) -> str:
@@ -55,9 +89,8 @@ def clean_text(text: str) -> str:
 
 def text_element(text: str) -> etree._Element:
     """Return a ``w:t`` holding ``text`` with its leading and trailing spaces kept."""
-    element = w("t")
+    element = _make_element(W + "t", _PRESERVE_SPACE, _W_NSMAP)
     element.text = text
-    element.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     return element
 
 
@@ -134,37 +167,38 @@ def run_properties(
     return rpr
 
 
-def field_start(instruction: str, rpr: etree._Element | None = None) -> list[etree._Element]:
-    """Return the runs that open a complex field: its begin mark, ``instruction`` and separator."""
-    instruction_text = w("instrText")
+def add_field_start(parent: etree._Element, instruction: str, rpr: etree._Element | None = None) -> None:
+    """Append the runs that open a complex field: its begin mark, ``instruction`` and separator."""
+    sub(_add_field_run(parent, rpr), "fldChar", fldCharType="begin")
+    instruction_text = _sub_element(_add_field_run(parent, rpr), W + "instrText", _PRESERVE_SPACE)
     instruction_text.text = f" {instruction} "
-    instruction_text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    return [
-        _field_run(w("fldChar", fldCharType="begin"), rpr),
-        _field_run(instruction_text, rpr),
-        _field_run(w("fldChar", fldCharType="separate"), rpr),
-    ]
+    sub(_add_field_run(parent, rpr), "fldChar", fldCharType="separate")
 
 
-def field_end(rpr: etree._Element | None = None) -> etree._Element:
-    """Return the run that closes a complex field."""
-    return _field_run(w("fldChar", fldCharType="end"), rpr)
+def add_field_end(parent: etree._Element, rpr: etree._Element | None = None) -> None:
+    """Append the run that closes a complex field."""
+    sub(_add_field_run(parent, rpr), "fldChar", fldCharType="end")
+
+
+def add_field(parent: etree._Element, instruction: str, result: str, rpr: etree._Element | None = None) -> None:
+    """Append the runs of a complex field computing ``instruction``, showing ``result`` until updated."""
+    add_field_start(parent, instruction, rpr)
+    if result:
+        sub_text(_add_field_run(parent, rpr), result)
+    add_field_end(parent, rpr)
 
 
 def field(instruction: str, result: str, rpr: etree._Element | None = None) -> list[etree._Element]:
     """Return the runs of a complex field computing ``instruction``, showing ``result`` until updated."""
-    runs = field_start(instruction, rpr)
-    if result:
-        runs.append(_field_run(text_element(result), rpr))
-    runs.append(field_end(rpr))
-    return runs
+    holder = w("p")
+    add_field(holder, instruction, result, rpr)
+    return list(holder)
 
 
-def _field_run(content: etree._Element, rpr: etree._Element | None) -> etree._Element:
-    run = w("r")
+def _add_field_run(parent: etree._Element, rpr: etree._Element | None) -> etree._Element:
+    run = sub(parent, "r")
     if rpr is not None and len(rpr):
-        run.append(copy.deepcopy(rpr))
-    run.append(content)
+        append_copy(run, rpr)
     return run
 
 
