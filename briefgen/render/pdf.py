@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import io
 import os
 import re
@@ -23,13 +24,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-from reportlab.lib.colors import Color, HexColor
+from reportlab.lib.colors import Color, HexColor, toColor
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import BaseDocTemplate, PageTemplate, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import paragraph as reportlab_paragraph
 from reportlab.platypus.flowables import Flowable, HRFlowable, PageBreakIfNotEmpty
+from reportlab.platypus.paragraph import FragLine, textTransformFrags
+from reportlab.platypus.paraparser import ParaFrag, ParaParser
 
 from briefgen.document import (
     Contents,
@@ -378,6 +382,40 @@ def _hex(hex_value: str) -> str:
     return value.upper()
 
 
+# --- reportlab's fragment comparison ---------------------------------------------------
+
+# Line breaking asks, for each pair of neighbouring words, whether their fragments share a
+# style. rl_accel's C version of that test asks for attributes that fragments usually lack,
+# and every miss raises and clears an AttributeError, which made it slower than a lookup in
+# the fragments' dictionaries; this is the same test answered from them.
+_STYLE_ATTRIBUTES = ("fontName", "fontSize", "textColor", "rise", "us_lines", "link", "backColor", "nobr")
+_BREAKING_ATTRIBUTES = ("cbDefn", "lineBreak")
+_MISSING = object()
+
+
+def _same_frag(first: object, second: object) -> bool:
+    """Return whether two paragraph fragments have the same style, exactly as rl_accel's ``sameFrag`` does."""
+    if type(first) not in _PLAIN_FRAGMENTS or type(second) not in _PLAIN_FRAGMENTS:
+        return _accelerated_same_frag(first, second)
+    mine, theirs = first.__dict__, second.__dict__
+    for name in _BREAKING_ATTRIBUTES:
+        if name in mine or name in theirs:
+            return False
+    for name in _STYLE_ATTRIBUTES:
+        a, b = mine.get(name, _MISSING), theirs.get(name, _MISSING)
+        # As the C version: equal when the same object or both absent, else compared with !=.
+        if a is not b and (a is _MISSING or b is _MISSING or a != b):
+            return False
+    return True
+
+
+_PLAIN_FRAGMENTS = (ParaFrag, FragLine)  # classes that define none of the attributes above
+_accelerated_same_frag = reportlab_paragraph.sameFrag
+# reportlab's line breaking looks the test up in its module on every call; the answers are
+# the same, so every paragraph in the process gets the faster one.
+reportlab_paragraph.sameFrag = _same_frag
+
+
 # --- inline content → reportlab paragraph markup -----------------------------------------------
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -457,12 +495,89 @@ class _InlineWriter:
 # --- blocks → flowables -----------------------------------------------------------------
 
 
+# The markup _InlineWriter writes, token by token: a tag, one of the entities _escape
+# writes, or text. Attribute values hold no quote, since _escape writes it as an entity.
+_MARKUP_TOKEN = re.compile(
+    r'<(?P<close>/)?(?P<tag>[a-z]+)(?P<attributes>(?: [a-z]+="[^"]*")*)(?P<empty>/)?>'
+    r"|&(?P<entity>amp|lt|gt|quot);"
+    r"|(?P<text>[^<&]+)"
+)
+_MARKUP_ATTRIBUTE = re.compile(r' ([a-z]+)="([^"]*)"')
+_PARA_TAG = re.compile(r"^\s*<\s*para(?:\s+|>|/>)")  # reportlab's test for an explicit <para> wrapper
+# Colours named in markup, converted once: reportlab's conversion of "#RRGGBB" is slow.
+_MARKUP_COLOURS: dict[str, Color] = {}
+
+
+def _parse_markup(text: str, style: ParagraphStyle) -> tuple | None:
+    """Return reportlab's ``(style, frags, bullet frags)`` for markup that :class:`_InlineWriter` writes, or None for other markup.
+
+    reportlab parses paragraph markup with Python's ``html.parser``, which dominated the
+    time spent making paragraphs. This tokenizer feeds reportlab's own tag handlers the
+    events ``html.parser`` would for the small markup language written here, so the
+    fragments come out the same.
+    """
+    if _PARA_TAG.match(text):
+        return None
+    events: list[tuple] = []
+    position, end = 0, len(text)
+    while position < end:
+        token = _MARKUP_TOKEN.match(text, position)
+        if token is None:
+            return None
+        position = token.end()
+        if token["text"] is not None:
+            events.append(("data", token["text"]))
+        elif token["entity"] is not None:
+            events.append(("entity", token["entity"]))
+        elif token["close"]:
+            if token["attributes"] or token["empty"]:
+                return None
+            events.append(("end", token["tag"]))
+        else:
+            attributes = {}
+            for name, value in _MARKUP_ATTRIBUTE.findall(token["attributes"]):
+                value = html.unescape(value)  # as html.parser does
+                if name == "color":
+                    colour = _MARKUP_COLOURS.get(value)
+                    if colour is None:
+                        colour = _MARKUP_COLOURS[value] = toColor(value)
+                    value = colour
+                attributes[name] = value
+            events.append(("start", token["tag"], attributes))
+            if token["empty"]:
+                events.append(("end", token["tag"]))
+    parser = ParaParser()
+    parser.caseSensitive = 1  # as Paragraph sets it
+    parser._setup_for_parse(style)
+    handlers = {
+        "data": parser.handle_data,
+        "entity": parser.handle_entityref,
+        "start": parser.handle_starttag,
+        "end": parser.handle_endtag,
+    }
+    parser.handle_starttag("para", {})  # reportlab wraps markup that lacks one in <para>
+    for kind, *arguments in events:
+        handlers[kind](*arguments)
+    parser.handle_endtag("para")
+    return parser._complete_parse()
+
+
 class _Paragraph(Paragraph):
-    """A paragraph that breaks its lines again only when its width changes.
+    """A paragraph that parses its markup quickly and breaks its lines again only when its width changes.
 
     platypus re-wraps a paragraph on every placement attempt, and a table re-wraps every
     cell on every split attempt; line breaks depend on the width alone, so keep them.
     """
+
+    def _setup(self, text, style, bulletText, frags, cleaner) -> None:  # noqa: N803 (reportlab's names)
+        if frags is None:
+            cleaned = cleaner(text)
+            parsed = _parse_markup(cleaned, style)
+            if parsed is not None and parsed[1] is not None:  # else reportlab parses, and reports any error
+                style, frags, bullet_frags = parsed
+                textTransformFrags(frags, style)
+                text, bulletText = cleaned, bullet_frags or bulletText
+        super()._setup(text, style, bulletText, frags, cleaner)
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         cached = self.__dict__.get("_wrapped")
