@@ -6,6 +6,7 @@ returned files with :func:`briefgen.output.write_atomically`, all or none.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from .compose import TemplateSet, compose_email, compose_note, compose_pack
 from .document import Document
+from .forked import ForkedCall, can_fork
 from .workspace import LoadedPack, LoadedStatement
 
 #: Attachments above this size are refused by many mail servers.
@@ -39,45 +41,65 @@ def slug(text: str, limit: int = 60) -> str:
     return words[:limit].rstrip("-") or "pack"
 
 
-def _renderers_for(formats: list[str]) -> dict[str, Callable]:
-    """Import only the renderers asked for: python-docx and reportlab load slowly."""
-    renderers: dict[str, Callable] = {}
-    if "docx" in formats:
-        from .render.docx import render_docx
-
-        renderers["docx"] = render_docx
-    if "pdf" in formats or "docx" in formats:
-        from .render.pdf import render_pdf_with_pages
-
-        renderers["pdf"] = render_pdf_with_pages
-    return renderers
-
-
 def render_document(document: Document, formats: list[str], templates: TemplateSet, step: Step) -> dict[str, bytes]:
     """Render ``document`` into each of ``formats`` (docx, pdf, ics, md); return bytes by extension."""
-    renderers = _renderers_for(formats)
     rendered: dict[str, bytes] = {}
-    page_numbers: dict[str, int] | None = None
-    if "pdf" in renderers:
-        # The PDF goes first: its page numbers fill the DOCX's table of contents.
-        step("pdf")
-        pdf, page_numbers = renderers["pdf"](document)
-        if "pdf" in formats:
-            rendered["pdf"] = pdf
+    pdf_job: ForkedCall | None = None
+    page_numbers: dict[str, int] | Callable[[], dict[str, int]] | None = None
     if "docx" in formats:
-        step("docx")
-        rendered["docx"] = renderers["docx"](document, templates.reference_docx, page_numbers=page_numbers)
-    if "ics" in formats:
-        from .render.ics import render_ics
+        # The DOCX's table of contents shows the PDF's page numbers, so the PDF is laid out
+        # even when only the DOCX is asked for; on two cores, in a child at the same time.
+        step("pdf")
+        if can_fork():
+            _import_pdf_renderer_once_forked_children_have()
+            pdf_job = ForkedCall(_render_pdf, document)
+            page_numbers = lambda: pdf_job.result()[1]  # called once, after the body
+        else:
+            rendered["pdf"], page_numbers = _render_pdf(document)
+    with pdf_job or contextlib.nullcontext():
+        if "docx" in formats:
+            from .render.docx import render_docx
 
-        step("ics")
-        rendered["ics"] = render_ics(document)
-    if "md" in formats:
-        from .render.md import render_markdown
+            step("docx")
+            rendered["docx"] = render_docx(document, templates.reference_docx, page_numbers=page_numbers)
+        if "ics" in formats:
+            from .render.ics import render_ics
 
-        step("md")
-        rendered["md"] = render_markdown(document)
+            step("ics")
+            rendered["ics"] = render_ics(document)
+        if "md" in formats:
+            from .render.md import render_markdown
+
+            step("md")
+            rendered["md"] = render_markdown(document)
+        if pdf_job is not None:
+            rendered["pdf"] = pdf_job.result()[0]
+        elif "pdf" in formats and "pdf" not in rendered:
+            step("pdf")
+            rendered["pdf"] = _render_pdf(document)[0]
     return {extension: rendered[extension] for extension in formats if extension in rendered}
+
+
+def _render_pdf(document: Document) -> tuple[bytes, dict[str, int]]:
+    """Return the PDF of ``document`` and the page number of each heading (see ``heading_keys``)."""
+    from .render.pdf import render_pdf_with_pages
+
+    return render_pdf_with_pages(document)
+
+
+_documents_forked = 0
+
+
+def _import_pdf_renderer_once_forked_children_have() -> None:
+    """Import reportlab in this process from the second forked render on.
+
+    The first child imports it while this process imports python-docx (two cores, half the
+    wait); after that, every child would import it again, so this process does it once.
+    """
+    global _documents_forked
+    if _documents_forked:
+        from .render import pdf  # noqa: F401
+    _documents_forked += 1
 
 
 def build_note(loaded: LoadedStatement, templates: TemplateSet, formats: list[str], out_dir: Path, *, author: str, step: Step) -> dict[Path, bytes]:
