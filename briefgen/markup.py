@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 from .document import (
@@ -376,11 +377,70 @@ def _parse_widths(text: str) -> tuple[float, ...]:
     return widths
 
 
-def parse_markup(html: str, source_name: str) -> tuple[Metadata, tuple[Block, ...], tuple[CalendarEvent, ...]]:
-    """Parse rendered template output into document metadata, blocks and calendar events."""
+# Tags as templates write them: a name of letters and digits, attributes in double quotes
+# holding no < or >. Within this grammar html.parser reads exactly these names and values.
+_PLAIN_TAG = re.compile(
+    r'<(?:([a-zA-Z][a-zA-Z0-9]*)((?:[ \t\n\r\f]+[a-zA-Z][a-zA-Z0-9-]*="[^"<>]*")*)[ \t\n\r\f]*(/?)|/([a-zA-Z][a-zA-Z0-9]*))>'
+)
+_PLAIN_ATTRIBUTE = re.compile(r'([a-zA-Z][a-zA-Z0-9-]*)="([^"<>]*)"')
+
+
+def _feed_plain_tags(parser: _SubsetParser, html: str) -> bool:
+    """Call ``parser``'s handlers as HTMLParser would for ``html``, if every ``<`` in it opens a plain tag; return whether it did.
+
+    html.parser tokenises in pure Python, one regular expression and method call at a
+    time, which took half of composing a pack; this reads the same tokens with one search
+    per tag. Anything outside the plain grammar (comments, declarations, unquoted or
+    single-quoted attributes, a stray ``<``, script or style) makes it return False at
+    once, and the caller starts again with html.parser.
+    """
+    position = 0
+    end = len(html)
+    while position < end:
+        start = html.find("<", position)
+        if start < 0:
+            start = end
+        if start > position:
+            parser.handle_data(unescape(html[position:start]))
+        if start == end:
+            break
+        match = _PLAIN_TAG.match(html, start)
+        if match is None:
+            return False
+        name, attributes, self_closing, end_name = match.groups()
+        if end_name is not None:
+            parser.handle_endtag(end_name.lower())
+        else:
+            tag = name.lower()
+            if tag in HTMLParser.CDATA_CONTENT_ELEMENTS:
+                return False
+            attrs = [(attr.lower(), unescape(value) if value else value) for attr, value in _PLAIN_ATTRIBUTE.findall(attributes)]
+            if self_closing:
+                parser.handle_startendtag(tag, attrs)
+            else:
+                parser.handle_starttag(tag, attrs)
+        position = match.end()
+    return True
+
+
+def _parse_subset(html: str, source_name: str) -> _SubsetParser:
+    """Run ``html`` through a :class:`_SubsetParser`, by the quick reading where it applies."""
+    parser = _SubsetParser(source_name)
+    try:
+        if _feed_plain_tags(parser, html):
+            parser.finish()
+            return parser
+    except Exception:  # noqa: BLE001 - html.parser below raises it again, with its line and column
+        pass
     parser = _SubsetParser(source_name)
     parser.feed(html)
     parser.finish()
+    return parser
+
+
+def parse_markup(html: str, source_name: str) -> tuple[Metadata, tuple[Block, ...], tuple[CalendarEvent, ...]]:
+    """Parse rendered template output into document metadata, blocks and calendar events."""
+    parser = _parse_subset(html, source_name)
     meta = parser.meta
     if not meta.get("title"):
         raise TemplateError(f'{source_name}: the template must set <meta name="title" content="…">')

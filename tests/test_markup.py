@@ -1,0 +1,139 @@
+"""The quick reading of template output gives html.parser's tokens exactly, or declines.
+
+:func:`briefgen.markup._feed_plain_tags` replaces html.parser for output made only of
+plain tags. These tests feed the same text to both and compare every handler call, for
+generated markup (hypothesis) and for the awkward cases written out; where the quick
+reading declines, parse_markup still gives html.parser's result and messages.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from briefgen.errors import TemplateError
+from briefgen.markup import _feed_plain_tags, parse_markup
+
+
+class Recorder(HTMLParser):
+    """Records each handler call, as _SubsetParser would receive it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.calls: list[tuple] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.calls.append(("start", tag, attrs))
+
+    def handle_startendtag(self, tag, attrs):
+        self.calls.append(("startend", tag, attrs))
+
+    def handle_endtag(self, tag):
+        self.calls.append(("end", tag))
+
+    def handle_data(self, data):
+        self.calls.append(("data", data))
+
+    def handle_comment(self, data):
+        self.calls.append(("comment", data))
+
+
+def html_parser_calls(html: str) -> list[tuple]:
+    recorder = Recorder()
+    recorder.feed(html)
+    recorder.close()
+    return recorder.calls
+
+
+def quick_calls(html: str) -> list[tuple] | None:
+    recorder = Recorder()
+    return recorder.calls if _feed_plain_tags(recorder, html) else None
+
+
+def assert_same_or_declined(html: str) -> bool:
+    calls = quick_calls(html)
+    if calls is not None:
+        assert calls == html_parser_calls(html)
+    return calls is not None
+
+
+NAMES = st.sampled_from(["p", "P", "br", "em", "strong", "a", "td", "Fn", "h1", "script", "style", "x1"])
+ATTRIBUTE_NAMES = st.sampled_from(["class", "href", "data-widths", "ID", "x-y"])
+FRAGMENTS = ["a", "b", " ", "&amp;", "&#39;", "&#x3C;", "&lt", "&", ";", "<", ">", '"', "'", "/", "=", "!", "-", "?", "\n", "\u00a0", "\u2003", "é"]
+VALUES = st.lists(st.sampled_from(FRAGMENTS), max_size=8).map("".join)
+SPACE = st.sampled_from([" ", "  ", "\n", "\t", "\r\n", "\f", "\v", "\u00a0", ""])
+TEXT = st.lists(st.sampled_from(FRAGMENTS), max_size=10).map("".join)
+
+
+@st.composite
+def tags(draw) -> str:
+    name = draw(NAMES)
+    if draw(st.booleans()):
+        return f"</{name}{draw(SPACE)}>"
+    attributes = ""
+    for _ in range(draw(st.integers(0, 3))):
+        quote = draw(st.sampled_from(['"', "'", ""]))
+        attributes += f"{draw(SPACE) or ' '}{draw(ATTRIBUTE_NAMES)}={quote}{draw(VALUES)}{quote}"
+    return f"<{name}{attributes}{draw(SPACE)}{draw(st.sampled_from(['', '/']))}>"
+
+
+@given(st.lists(st.one_of(tags(), TEXT), max_size=12))
+@settings(max_examples=400, deadline=None)
+def test_quick_reading_matches_html_parser_or_declines(pieces):
+    assert_same_or_declined("".join(pieces))
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<p class="lead">Tom &amp; Jerry &#39;x&#39;</p>',
+        '<p class="a" id="">x<br/>y<br />z<BR>w</P>',
+        '<a href="https://example.org/?a=1&amp;b=2">link</a> tail &amp',
+        "text only, &amp; an entity at the end &amp;",
+        '<td data-widths="3,2,1"\n  class="x" >a</td>',
+        '<hr class="page-break"/>',
+    ],
+)
+def test_plain_markup_is_read_quickly_and_identically(html):
+    assert assert_same_or_declined(html)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<!-- a comment --><p>x</p>",
+        "<p class=lead>x</p>",
+        "<p class='lead'>x</p>",
+        "a < b",
+        "<p>x</p><",
+        "<script>if (a<b) {}</script>",
+        "</p class=\"x\">",
+        '<p\u00a0class="x">',
+        '<p class="a"class="b">',
+        "<!DOCTYPE html>",
+        "<?pi?>",
+    ],
+)
+def test_anything_else_is_left_to_html_parser(html):
+    assert not assert_same_or_declined(html)
+
+
+HEAD = '<meta name="title" content="T">'
+
+
+@pytest.mark.parametrize(
+    "html, message",
+    [
+        (HEAD + "\n<p>one</p>\n  <li>two</li>", "x: output line 3, column 3: <li> outside <ul> or <ol>"),
+        (HEAD + "\n<p>one <b>x</p>", "x: output line 2, column 12: </p> does not close the open element (expected </b>)"),
+        (HEAD + "\n stray", "x: output line 1, column 32: text outside a paragraph: 'stray'"),
+    ],
+)
+def test_errors_name_html_parsers_line_and_column(html, message):
+    """A failure met by the quick reading is reported as html.parser reports it, with line and column."""
+    with pytest.raises(TemplateError) as raised:
+        parse_markup(html, "x")
+    assert str(raised.value) == message
