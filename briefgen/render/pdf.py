@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import html
 import io
+import math
 import os
 import re
 import threading
@@ -644,7 +645,18 @@ class _OutlineEntry:
 
 
 class _Table(Table):
-    """A table that keeps rows whole, except a row taller than a whole page, which it splits."""
+    """A table that measures its rows once and keeps them whole, except a row taller than a whole page, which it splits."""
+
+    def _calc_height(self, availHeight, availWidth, H=None, W=None) -> None:  # noqa: N803 (reportlab's names)
+        # A row's height depends on its cells and the fixed column widths alone, yet
+        # reportlab measures the rows again on every wrap and split attempt, and each part a
+        # split makes measures its rows once more. Measure them all once and hand the
+        # heights on as if given, which the parts of a split inherit.
+        if self._spanCmds or None not in self._argH:
+            super()._calc_height(availHeight, availWidth, H, W)
+            return
+        super()._calc_height(math.inf, availWidth, H, W)
+        self._argH = list(self._rowHeights)
 
     def split(self, availWidth: float, availHeight: float) -> list:  # noqa: N803
         parts = super().split(availWidth, availHeight)

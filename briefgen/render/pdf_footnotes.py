@@ -24,7 +24,7 @@ the page where the header first appeared.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
 from reportlab.platypus import Flowable, Frame, KeepTogether, Paragraph, Table
 from reportlab.platypus.doctemplate import ActionFlowable, FrameBreak
@@ -58,34 +58,45 @@ def note_anchor(number: int) -> str:
 
 def anchor_names_in(flowable: object) -> list[str]:
     """Return the ``<a name>`` anchors a flowable, or a split part of one, draws, in order."""
-    names: dict[str, None] = {}  # an ordered set: split words may repeat a fragment
-    for name in _walk_anchor_names(flowable):
-        names[name] = None
-    return list(names)
+    # An ordered set: split words may repeat a fragment.
+    return list(dict.fromkeys(_anchor_names(flowable)))
 
 
 def footnote_numbers_in(flowable: object) -> list[int]:
     """Return the numbers of the footnote markers a flowable will draw, in order."""
+    names = _anchor_names(flowable)
+    if not names:  # most flowables: skip the bookkeeping
+        return []
     cut = len(MARKER_ANCHOR_PREFIX)
     return [
         int(name[cut:])
-        for name in anchor_names_in(flowable)
+        for name in dict.fromkeys(names)
         if name.startswith(MARKER_ANCHOR_PREFIX) and name[cut:].isdigit()
     ]
 
 
-def _walk_anchor_names(item: object) -> Iterator[str]:
+def _anchor_names(item: object) -> list[str]:
+    """Return the anchors ``item`` draws, in order, possibly repeated."""
     if isinstance(item, Paragraph):
-        yield from _paragraph_anchor_names(item)
-    elif isinstance(item, Table):
-        for row in item._cellvalues:
-            for cell in row:
-                yield from _walk_anchor_names(cell)
-    elif isinstance(item, (list, tuple)):
-        for child in item:
-            yield from _walk_anchor_names(child)
-    elif isinstance(item, Flowable) and hasattr(item, "_content"):
-        yield from _walk_anchor_names(item._content)
+        return _paragraph_anchor_names(item)
+    if isinstance(item, Table):
+        return _table_anchor_names(item)
+    if isinstance(item, (list, tuple)):
+        return [name for child in item for name in _anchor_names(child)]
+    if isinstance(item, Flowable) and hasattr(item, "_content"):
+        return _anchor_names(item._content)
+    return []
+
+
+def _table_anchor_names(table: Table) -> list[str]:
+    # A long table is asked on every placement and split attempt; its cells never change
+    # (a split makes new tables), though reportlab wraps each cell in a list as it measures.
+    cached = table.__dict__.get("_briefgen_anchor_names")
+    if cached is not None and cached[0] is table._cellvalues:
+        return cached[1]
+    names = [name for row in table._cellvalues for cell in row for name in _anchor_names(cell)]
+    table._briefgen_anchor_names = (table._cellvalues, names)
+    return names
 
 
 def _paragraph_anchor_names(paragraph: Paragraph) -> list[str]:
