@@ -24,6 +24,7 @@ from lxml import etree
 from briefgen.document import Document, Link, ListBlock, Metadata, PageBreak, Paragraph, Table, Text
 from briefgen.render.docx import render_docx
 from briefgen.render.docx_fonts import embedding_allowed, obfuscate
+from briefgen.render.docx_xml import clean_text, escape_attribute, escape_text
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -420,6 +421,48 @@ def test_reference_docx_styles_win_and_missing_ones_are_added():
         # A stale Word 2010 copy of the styles would make Word report unreadable content.
         assert "word/stylesWithEffects.xml" not in archive.namelist()
         assert "word/fonts/font1.odttf" not in archive.namelist()
+
+
+def test_xml_text_is_escaped_as_lxml_writes_it():
+    # The body is written as text and must read byte for byte as if lxml had written it.
+    legal = "".join(chr(code) for code in range(0x110000) if clean_text(chr(code)) == chr(code))
+    root = etree.fromstring(f'<w:body xmlns:w="{W}"/>')
+    etree.SubElement(root, f"{{{W}}}t").text = legal
+    etree.SubElement(root, f"{{{W}}}a", {f"{{{W}}}v": legal})
+    written = etree.tostring(root, encoding="UTF-8").decode()
+    assert f"<w:t>{escape_text(legal)}</w:t>" in written
+    assert f'<w:a w:v="{escape_attribute(legal)}"/>' in written
+
+
+def _with_document_prefixes_renamed(reference: bytes) -> bytes:
+    """Return ``reference`` with its document.xml writing "wx:" and "rx:" for the usual "w:" and "r:"."""
+    output = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(reference)) as source, zipfile.ZipFile(output, "w") as target:
+        for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == "word/document.xml":
+                data = re.sub(rb"(</?|\s)([wr]):", rb"\1\2x:", data)
+                data = re.sub(rb"xmlns:([wr])=", rb"xmlns:\1x=", data)
+            target.writestr(entry, data)
+    return output.getvalue()
+
+
+def _elements(docx_data: bytes, name: str) -> list[tuple]:
+    with zipfile.ZipFile(io.BytesIO(docx_data)) as archive:
+        root = etree.fromstring(archive.read(name))
+    return [(element.tag, dict(element.attrib), element.text) for element in root.iter()]
+
+
+def test_reference_with_other_namespace_prefixes_gets_the_same_body():
+    reference = _reference_with_red_headings()
+    renamed = _with_document_prefixes_renamed(reference)
+    with zipfile.ZipFile(io.BytesIO(renamed)) as archive:
+        assert b"<wx:body>" in archive.read("word/document.xml")
+    output = render_docx(make_sample_document(), renamed)
+    with zipfile.ZipFile(io.BytesIO(output)) as archive:
+        assert b"<wx:body>" in archive.read("word/document.xml")
+    expected = render_docx(make_sample_document(), reference)
+    assert _elements(output, "word/document.xml") == _elements(expected, "word/document.xml")
 
 
 # --- embedded fonts -----------------------------------------------------------------

@@ -17,9 +17,10 @@ the same inputs give byte-identical bytes.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import docx
 from docx.enum.section import WD_ORIENT
@@ -48,19 +49,25 @@ from briefgen.document import (
 )
 
 from . import docx_styles as styles
-from .docx_contents import (
-    HeadingIndex,
-    PendingPage,
-    add_contents_field,
-    add_page_numbers,
-    contents_depth,
-    heading_keys,
-    heading_level,
-)
+from .docx_contents import HeadingIndex, contents_depth, contents_field_xml, heading_keys, heading_level
 from .docx_fonts import embed_fonts
 from .docx_package import Footnotes, prepare_settings, prune_template_parts, set_core_properties, write_package
 from .docx_pages import install_headers_footers
-from .docx_xml import W, append_copy, clean_text, run_properties, spacing, sub, sub_text, twips, w
+from .docx_xml import (
+    TEXT_NAMESPACES,
+    attributes_xml,
+    clean_text,
+    element_xml,
+    empty_xml,
+    escape_attribute,
+    markup,
+    parse_fragment,
+    run_properties,
+    spacing,
+    text_xml,
+    twips,
+    w,
+)
 
 __all__ = ["heading_keys", "render_docx"]
 
@@ -102,7 +109,10 @@ def render_docx(
     embedded = house and embed_fonts(word, document)
     prepare_settings(word.settings.element, house=house, footnotes=writer.has_footnotes, embedded_fonts=embedded)
     writer.add_contents_page_numbers(page_numbers() if callable(page_numbers) else page_numbers)
-    return write_package(word.part.package)
+    texts = {word.part: writer.document_xml}
+    if writer.footnotes is not None:
+        texts[writer.footnotes.part] = writer.footnotes.xml
+    return write_package(word.part.package, texts)
 
 
 def _clear_body(word) -> None:
@@ -145,7 +155,11 @@ def _text_width_twips(section, style: Style) -> int:
 
 
 class _BodyWriter:
-    """Writes the blocks of a document into the body of a python-docx document."""
+    """Writes the blocks of a document into the body of a python-docx document, as XML text.
+
+    The text waits beside the element tree, at comment markers in the body, until
+    :meth:`document_xml` puts it in place of the markers while the part is written out.
+    """
 
     def __init__(
         self,
@@ -155,6 +169,7 @@ class _BodyWriter:
         text_width: int,
         document: Document,
     ):
+        self._document_element = word.element
         self._body = word.element.body
         self._sheet = sheet
         self._numbering = numbering
@@ -162,14 +177,16 @@ class _BodyWriter:
         self._style = document.style
         self._headings = HeadingIndex(document.blocks)
         self._headings_written = 0
-        self._contents_links: list[PendingPage] = []
         self._footnotes: Footnotes | None = None
         self._document_part = word.part
         self._bookmarks = _Bookmarks()
         self._inline = _InlineWriter(_LinkTargets(word.part), sheet, self._bookmarks, self._write_footnote)
         self._note_inline: _InlineWriter | None = None
-        self._note_template = _footnote_paragraph(sheet)
-        self._cell_templates: dict[tuple[int, str], etree._Element] = {}
+        self._note_start = _footnote_start(sheet)
+        self._out: list[str] = []  # the pieces of the block being written
+        self._segments: list[list[bytes]] = []  # the body's text, one list per marker
+        self._markers: list[etree._Element] = []
+        self._contents: list[tuple[list[bytes], int, Contents]] = []  # where each contents goes
         self._page_break_pending = False
         self._previous: Block | None = None
         self._ordered_lists = 0
@@ -179,17 +196,23 @@ class _BodyWriter:
         """Whether any footnote was written, so the document carries a footnotes part."""
         return self._footnotes is not None
 
+    @property
+    def footnotes(self) -> Footnotes | None:
+        """The footnotes part's writer, if any footnote was written."""
+        return self._footnotes
+
     def write(self, blocks: tuple[Block, ...]) -> None:
         """Write ``blocks`` in order; a page break applies to the block after it."""
-        # The last section's properties (page, margins, headers) must end the body. Blocks are
-        # appended after them, the cheapest way to add an element, and they move back last.
+        # The last section's properties (page, margins, headers) must end the body.
         section_properties = self._body.find(qn("w:sectPr"))
+        self._new_segment()
         for block in blocks:
             if isinstance(block, PageBreak):
                 # A trailing page break would only add a blank page, so it waits for content.
                 self._page_break_pending = True
                 continue
             self._write_block(block)
+            self._end_block()
             self._previous = block
             if isinstance(block, Cover):
                 self._page_break_pending = True  # the cover is a page of its own
@@ -197,8 +220,45 @@ class _BodyWriter:
             self._body.append(section_properties)
 
     def add_contents_page_numbers(self, page_numbers: Mapping[str, int] | None) -> None:
-        """Add the page numbers of ``page_numbers`` to the contents' entries (see :func:`add_page_numbers`)."""
-        add_page_numbers(self._contents_links, page_numbers)
+        """Write the contents' entries with the page numbers ``page_numbers`` gives their keys."""
+        entry_styles = tuple(self._sheet.id(name) for name in styles.TOC_LEVELS)
+        for segment, position, contents in self._contents:
+            depth = contents_depth(contents)
+            entries = self._headings.entries(depth)
+            segment[position] = contents_field_xml(entries, depth, entry_styles, page_numbers).encode()
+
+    def document_xml(self) -> Iterator[bytes]:
+        """Yield the document part's XML in pieces, the body's text in place of its markers."""
+        namespaces = self._document_element.nsmap
+        if any(namespaces.get(prefix) != uri for prefix, uri in TEXT_NAMESPACES.items()):
+            # A reference document writing w: or r: for other namespaces (or not at all)
+            # needs the text read into its tree, which lxml then writes with its prefixes.
+            for marker, segment in zip(self._markers, self._segments, strict=True):
+                for element in parse_fragment(b"".join(segment)):
+                    marker.addprevious(element)
+                self._body.remove(marker)
+            yield self._document_part.blob
+            return
+        blob = self._document_part.blob
+        start = 0
+        for marker, segment in zip(self._markers, self._segments, strict=True):
+            marker_xml = etree.tostring(marker)
+            end = blob.index(marker_xml, start)
+            yield blob[start:end]
+            yield from segment
+            start = end + len(marker_xml)
+        yield blob[start:]
+
+    def _new_segment(self) -> None:
+        marker = etree.Comment(f" briefgen body text {len(self._markers)} ")
+        self._body.append(marker)
+        self._markers.append(marker)
+        self._segments.append([])
+
+    def _end_block(self) -> None:
+        if self._out:
+            self._segments[-1].append("".join(self._out).encode())
+            self._out.clear()
 
     def _write_block(self, block: Block) -> None:
         if isinstance(block, Heading):
@@ -212,14 +272,14 @@ class _BodyWriter:
         elif isinstance(block, Cover):
             self._cover(block)
         elif isinstance(block, Contents):
-            self._contents(block)
+            self._contents_block(block)
         else:
             raise TypeError(f"not a block of the document model: {block!r}")
 
     def _heading(self, heading: Heading) -> None:
         level = heading_level(heading)
         name = styles.TITLE if level == 0 else styles.HEADINGS[level - 1]
-        paragraph = self._new_paragraph(name)
+        self._open_paragraph(name)
         self._headings_written += 1
         # The anchor's bookmark serves "#anchor" links, the "_Toc" one the contents.
         names = [self._bookmarks.name(heading.anchor)] if heading.anchor else []
@@ -228,66 +288,79 @@ class _BodyWriter:
             names.append(toc_name)
         ids = [self._bookmarks.new_id() for _ in names]
         for bookmark_id, bookmark_name in zip(ids, names, strict=True):
-            sub(paragraph, "bookmarkStart", id=bookmark_id, name=bookmark_name)
-        self._inline.write(paragraph, heading.children)
+            self._out.append(empty_xml("bookmarkStart", id=bookmark_id, name=bookmark_name))
+        self._inline.write(self._out, heading.children)
         for bookmark_id in reversed(ids):
-            sub(paragraph, "bookmarkEnd", id=bookmark_id)
+            self._out.append(empty_xml("bookmarkEnd", id=bookmark_id))
+        self._out.append("</w:p>")
 
     def _cover(self, cover: Cover) -> None:
         if self._style.logo:
             self._logo()
-        title = self._new_paragraph(styles.COVER_TITLE)
-        self._inline.write(title, cover.title)
+        self._open_paragraph(styles.COVER_TITLE)
+        self._inline.write(self._out, cover.title)
+        self._out.append("</w:p>")
         # The subtitle paragraph carries the rule under the title block, so it stays even when empty.
-        subtitle = self._new_paragraph(styles.COVER_SUBTITLE)
-        self._inline.write(subtitle, cover.subtitle)
+        self._open_paragraph(styles.COVER_SUBTITLE)
+        self._inline.write(self._out, cover.subtitle)
+        self._out.append("</w:p>")
         if cover.details:
             self._cover_details(cover.details)
 
     def _logo(self) -> None:
-        paragraph = self._new_paragraph(styles.COVER_LOGO)
+        # python-docx builds the picture as elements, so the logo's paragraph joins the tree.
+        self._end_block()
+        properties = w("pPr", w("pStyle", val=self._sheet.id(styles.COVER_LOGO)))
+        if self._take_page_break():
+            properties.append(w("pageBreakBefore"))
+        paragraph = w("p", properties)
         try:
             image = io.BytesIO(self._style.logo)
             inline = self._document_part.new_pic_inline(image, width=Pt(self._style.logo_width))
         except UnrecognizedImageError as error:
             raise ValueError("the house style's logo is not a PNG or JPEG image") from error
-        sub(sub(paragraph, "r"), "drawing").append(inline)
+        paragraph.append(w("r", w("drawing", inline)))
+        self._body.append(paragraph)
+        self._new_segment()
 
     def _cover_details(self, details) -> None:
         """Write the cover's labelled details as a two-column table without rules."""
         label_width = round(self._text_width * _COVER_LABEL_SHARE)
         widths = [label_width, self._text_width - label_width]
-        table = sub(self._body, "tbl")
-        table.append(_borderless_table_properties(self._text_width))
-        _add_grid(table, widths)
+        self._out += ["<w:tbl>", _borderless_table_properties_xml(self._text_width), _grid_xml(widths)]
         names = (styles.COVER_LABEL, styles.COVER_DETAIL)
         for label, value in details:
-            row = sub(table, "tr")
-            sub(sub(row, "trPr"), "cantSplit")
+            self._out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
             for content, width, name in zip((label, value), widths, names, strict=True):
-                self._inline.write(self._new_cell(row, width, name), content)
+                self._cell(content, width, name, page_break=False)
+            self._out.append("</w:tr>")
+        self._out.append("</w:tbl>")
 
-    def _contents(self, contents: Contents) -> None:
-        title = self._new_paragraph(styles.TOC_HEADING)
-        self._inline.write(title, contents.title)
-        depth = contents_depth(contents)
-        entry_styles = tuple(self._sheet.id(name) for name in styles.TOC_LEVELS)
-        # The page numbers are added last: the caller's layout may still be running.
-        self._contents_links += add_contents_field(self._body, self._headings.entries(depth), depth, entry_styles)
+    def _contents_block(self, contents: Contents) -> None:
+        self._open_paragraph(styles.TOC_HEADING)
+        self._inline.write(self._out, contents.title)
+        self._out.append("</w:p>")
+        # The entries are written last: their page numbers may come from a layout still running.
+        self._end_block()
+        segment = self._segments[-1]
+        self._contents.append((segment, len(segment), contents))
+        segment.append(b"")
 
     def _paragraph(self, block: Paragraph) -> None:
         if block.role not in styles.ROLE_STYLES:
             raise ValueError(f"unknown paragraph role {block.role!r}; expected one of {sorted(styles.ROLE_STYLES)}")
         # The analyst's comment box brings more space of its own than a table needs.
-        paragraph = self._new_paragraph(styles.ROLE_STYLES[block.role], space_after_table=block.role != "aside")
-        self._inline.write(paragraph, block.children)
+        self._open_paragraph(styles.ROLE_STYLES[block.role], space_after_table=block.role != "aside")
+        self._inline.write(self._out, block.children)
+        self._out.append("</w:p>")
 
     def _list(self, block: ListBlock) -> None:
         name = styles.LIST_NUMBER if block.ordered else styles.LIST_BULLET
         num_id = self._list_numbering(block)
         for index, item in enumerate(block.items):
-            paragraph = self._new_paragraph(name, num_id=num_id, space_after_table=index == 0)
-            self._inline.write(paragraph, item)
+            self._open_paragraph(name, num_id=num_id, space_after_table=index == 0)
+            self._inline.write(self._out, item)
+            self._out.append("</w:p>")
 
     def _list_numbering(self, block: ListBlock) -> str | None:
         """Return the numbering an ordered list needs to count from 1 again, if any."""
@@ -301,23 +374,20 @@ class _BodyWriter:
         # Later lists would continue the count of the first one, so each gets a restart.
         return self._numbering.restart(style_num_id or self._numbering.decimal_id)
 
-    def _new_paragraph(
+    def _open_paragraph(
         self, name: styles.StyleName, *, num_id: str | None = None, space_after_table: bool = False
-    ) -> etree._Element:
-        """Append a paragraph of style ``name`` to the body and return it."""
-        paragraph = sub(self._body, "p")
-        properties = sub(paragraph, "pPr")
-        sub(properties, "pStyle", val=self._sheet.id(name))
+    ) -> None:
+        """Write the start of a paragraph of style ``name``, up to its first run."""
+        out = self._out
+        out.append(f"<w:p><w:pPr>{empty_xml('pStyle', val=self._sheet.id(name))}")
         if self._take_page_break():
-            sub(properties, "pageBreakBefore")
+            out.append("<w:pageBreakBefore/>")
         if num_id is not None:
-            numbering = sub(properties, "numPr")
-            sub(numbering, "ilvl", val=0)
-            sub(numbering, "numId", val=num_id)
+            out.append(f'<w:numPr><w:ilvl w:val="0"/>{empty_xml("numId", val=num_id)}</w:numPr>')
         if space_after_table and isinstance(self._previous, Table):
             # A table has no space below; body text directly under it would touch its rule.
-            properties.append(spacing(before=9))
-        return paragraph
+            out.append(_SPACE_AFTER_TABLE)
+        out.append("</w:pPr>")
 
     def _take_page_break(self) -> bool:
         pending, self._page_break_pending = self._page_break_pending, False
@@ -330,79 +400,79 @@ class _BodyWriter:
         widths = _column_widths(table.widths, columns, self._text_width)
         if isinstance(self._previous, Table):
             # Word and LibreOffice merge tables that touch; an empty paragraph keeps them apart.
-            self._new_paragraph(styles.NORMAL)
+            self._open_paragraph(styles.NORMAL)
+            self._out.append("</w:p>")
         has_header = bool(table.header)
-        element = sub(self._body, "tbl")
-        properties = sub(element, "tblPr")
-        sub(properties, "tblStyle", val=self._sheet.id(styles.TABLE))
-        sub(properties, "tblW", w=sum(widths), type="dxa")
-        sub(properties, "tblLayout", type="fixed")  # keep the given proportions, whatever the text
-        properties.append(_table_look(has_header))
-        _add_grid(element, widths)
+        self._out += [
+            "<w:tbl><w:tblPr>",
+            empty_xml("tblStyle", val=self._sheet.id(styles.TABLE)),
+            empty_xml("tblW", w=sum(widths), type="dxa"),
+            '<w:tblLayout w:type="fixed"/>',  # keep the given proportions, whatever the text
+            _table_look_xml(has_header),
+            "</w:tblPr>",
+            _grid_xml(widths),
+        ]
         page_break = self._take_page_break()
         if has_header:
-            self._row(element, table.header, widths, header=True, page_break=page_break)
+            self._row(table.header, widths, header=True, page_break=page_break)
             page_break = False
         for row in table.rows:
-            self._row(element, row, widths, header=False, page_break=page_break)
+            self._row(row, widths, header=False, page_break=page_break)
             page_break = False
+        self._out.append("</w:tbl>")
 
-    def _row(self, table: etree._Element, cells, widths: list[int], *, header: bool, page_break: bool) -> None:
-        row = sub(table, "tr")
-        row_properties = sub(row, "trPr")
-        sub(row_properties, "cantSplit")
-        if header:
-            sub(row_properties, "tblHeader")  # repeated at the top of every page
+    def _row(self, cells, widths: list[int], *, header: bool, page_break: bool) -> None:
+        # A header row is repeated at the top of every page.
+        self._out.append("<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if header else _ROW_START)
         name = styles.TABLE_HEADING if header else styles.TABLE_TEXT
         padded = tuple(cells) + ((),) * (len(widths) - len(cells))
         for index, (content, width) in enumerate(zip(padded, widths, strict=True)):
-            paragraph = self._new_cell(row, width, name)
-            if page_break and index == 0:
-                sub(paragraph[0], "pageBreakBefore")  # Word moves the whole table
-            self._inline.write(paragraph, content)
+            self._cell(content, width, name, page_break=page_break and index == 0)  # Word moves the whole table
+        self._out.append("</w:tr>")
 
-    def _new_cell(self, row: etree._Element, width: int, name: styles.StyleName) -> etree._Element:
-        """Append a cell of ``width`` twips holding one paragraph of style ``name`` to ``row``; return the paragraph."""
-        style_id = self._sheet.id(name)
-        template = self._cell_templates.get((width, style_id))
-        if template is None:
-            template = w(
-                "tc",
-                w("tcPr", w("tcW", w=width, type="dxa")),
-                w("p", w("pPr", w("pStyle", val=style_id))),
-            )
-            self._cell_templates[width, style_id] = template
-        return append_copy(row, template)[1]
+    def _cell(self, content: tuple[Inline, ...], width: int, name: styles.StyleName, *, page_break: bool) -> None:
+        self._out.append(
+            f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
+            f"<w:p><w:pPr>{empty_xml('pStyle', val=self._sheet.id(name))}"
+            + ("<w:pageBreakBefore/></w:pPr>" if page_break else "</w:pPr>")
+        )
+        self._inline.write(self._out, content)
+        self._out.append("</w:p></w:tc>")
 
     def _write_footnote(self, children: tuple[Inline, ...]) -> int:
         if self._footnotes is None:
             self._footnotes = Footnotes(self._document_part)
             # Links in a note are relationships of the footnotes part, not of the document.
             self._note_inline = _InlineWriter(_LinkTargets(self._footnotes.part), self._sheet, self._bookmarks, None)
-        note_id, note = self._footnotes.new_note()
-        paragraph = append_copy(note, self._note_template)
+        paragraph = [self._note_start]
         self._note_inline.write(paragraph, children)
-        return note_id
+        paragraph.append("</w:p>")
+        return self._footnotes.add_note("".join(paragraph))
 
 
-def _footnote_paragraph(sheet: styles.StyleSheet) -> etree._Element:
+_ROW_START = "<w:tr><w:trPr><w:cantSplit/></w:trPr>"
+_SPACE_AFTER_TABLE = markup(spacing(before=9))
+
+
+def _footnote_start(sheet: styles.StyleSheet) -> str:
     """Return the start of every footnote's paragraph: its style, the note's number and a tab."""
-    return w(
-        "p",
-        w("pPr", w("pStyle", val=sheet.id(styles.FOOTNOTE_TEXT))),
-        w("r", run_properties(style_id=sheet.id(styles.FOOTNOTE_REFERENCE)), w("footnoteRef")),
-        w("r", w("tab")),
+    reference_style = markup(run_properties(style_id=sheet.id(styles.FOOTNOTE_REFERENCE)))
+    return (
+        f"<w:p><w:pPr>{empty_xml('pStyle', val=sheet.id(styles.FOOTNOTE_TEXT))}</w:pPr>"
+        f"<w:r>{reference_style}<w:footnoteRef/></w:r><w:r><w:tab/></w:r>"
     )
 
 
-def _add_grid(table: etree._Element, widths: list[int]) -> None:
-    grid = sub(table, "tblGrid")
-    for width in widths:
-        sub(grid, "gridCol", w=width)
+def _grid_xml(widths: list[int]) -> str:
+    return "<w:tblGrid>" + "".join(empty_xml("gridCol", w=width) for width in widths) + "</w:tblGrid>"
 
 
 _TABLE_SIDES = ("top", "left", "bottom", "right", "insideH", "insideV")
 _COVER_LABEL_SHARE = 0.28  # of the text width: room for "Prepared for" with a gap
+
+
+def _borderless_table_properties_xml(width: int) -> str:
+    return markup(_borderless_table_properties(width))
 
 
 def _borderless_table_properties(width: int) -> etree._Element:
@@ -416,6 +486,11 @@ def _borderless_table_properties(width: int) -> etree._Element:
         w("tblCellMar", w("left", w=0, type="dxa"), w("right", w=twips(8), type="dxa")),
         _table_look(has_header=False),
     )
+
+
+@functools.cache
+def _table_look_xml(has_header: bool) -> str:
+    return markup(_table_look(has_header))
 
 
 def _table_look(has_header: bool) -> etree._Element:
@@ -445,75 +520,73 @@ def _column_widths(relative: tuple[float, ...] | None, columns: int, total: int)
 # --- inline content -----------------------------------------------------------------
 
 _LINE_BREAKS = re.compile(r"(\t|\r\n|\r|\n)")
-_RELATIONSHIP_ID = qn("r:id")
 # Characters RFC 3986 never allows in a URI, and "%" not starting an escape; Word may
 # reject a relationship whose target holds them.
 _NOT_IN_URI = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|%(?![0-9A-Fa-f]{2})')
 
 
 class _InlineWriter:
-    """Appends inline content as runs, hyperlinks and footnote references to a paragraph."""
+    """Writes inline content as the XML text of runs, hyperlinks and footnote references."""
 
     def __init__(self, links: _LinkTargets, sheet: styles.StyleSheet, bookmarks: _Bookmarks, write_footnote):
         self._links = links
         self._bookmarks = bookmarks
         self._write_footnote = write_footnote
         self._link_style = sheet.id(styles.HYPERLINK)
-        reference_style = run_properties(style_id=sheet.id(styles.FOOTNOTE_REFERENCE))
-        self._reference_run = w("r", reference_style, w("footnoteReference"))
-        # Copying a run's properties is cheaper than building them; there are a few kinds.
-        self._run_properties: dict[tuple[str | None, bool, bool], etree._Element | None] = {}
+        self._reference_start = "<w:r>" + markup(run_properties(style_id=sheet.id(styles.FOOTNOTE_REFERENCE)))
+        self._run_properties: dict[tuple[str | None, bool, bool], str] = {}
 
-    def write(self, parent: etree._Element, children: tuple[Inline, ...], run_style: str | None = None) -> None:
-        """Append ``children`` to ``parent``; ``run_style`` is the character style of their text."""
+    def write(self, out: list[str], children: tuple[Inline, ...], run_style: str | None = None) -> None:
+        """Append the XML of ``children`` to ``out``; ``run_style`` is the character style of their text."""
         for child in children:
             if isinstance(child, Text):
-                self._text_run(parent, child, run_style)
+                self._text_run(out, child, run_style)
             elif isinstance(child, Link):
-                self.write(self._hyperlink(parent, child.href), child.children, self._link_style)
+                start = len(out)
+                out.append(self._hyperlink_start(child.href))
+                self.write(out, child.children, self._link_style)
+                if len(out) == start + 1:
+                    out[start] = out[start][:-1] + "/>"  # a link without content is an empty element
+                else:
+                    out.append("</w:hyperlink>")
             elif isinstance(child, Footnote):
-                self._footnote(parent, child, run_style)
+                self._footnote(out, child, run_style)
             elif isinstance(child, LineBreak):
-                sub(sub(parent, "r"), "br")
+                out.append("<w:r><w:br/></w:r>")
             else:
                 raise TypeError(f"not inline content of the document model: {child!r}")
 
-    def _text_run(self, parent: etree._Element, text: Text, style_id: str | None) -> None:
-        run = sub(parent, "r")
-        properties = self._properties(style_id, text.bold, text.italic)
-        if properties is not None:
-            append_copy(run, properties)
+    def _text_run(self, out: list[str], text: Text, style_id: str | None) -> None:
+        content = [self._properties(style_id, text.bold, text.italic)]
         for piece in _LINE_BREAKS.split(clean_text(text.text)):
             if piece == "\t":
-                sub(run, "tab")
+                content.append("<w:tab/>")
             elif piece in ("\r\n", "\r", "\n"):
-                sub(run, "br")
+                content.append("<w:br/>")
             elif piece:
-                sub_text(run, piece)
+                content.append(text_xml(piece))
+        out.append(element_xml("r", "".join(content)))
 
-    def _properties(self, style_id: str | None, bold: bool, italic: bool) -> etree._Element | None:
+    def _properties(self, style_id: str | None, bold: bool, italic: bool) -> str:
         key = (style_id, bold, italic)
         if key not in self._run_properties:
             properties = run_properties(style_id=style_id, bold=bold, italic=italic)
-            self._run_properties[key] = properties if len(properties) else None
+            self._run_properties[key] = markup(properties) if len(properties) else ""
         return self._run_properties[key]
 
-    def _hyperlink(self, parent: etree._Element, href: str) -> etree._Element:
+    def _hyperlink_start(self, href: str) -> str:
         if href.startswith("#"):
-            return sub(parent, "hyperlink", anchor=self._bookmarks.name(href[1:]), history=True)
-        relationship_id = self._links.relationship_id(_uri(href))
-        hyperlink = sub(parent, "hyperlink", history=True)
-        hyperlink.set(_RELATIONSHIP_ID, relationship_id)
-        return hyperlink
+            return f"<w:hyperlink{attributes_xml(anchor=self._bookmarks.name(href[1:]), history=True)}>"
+        relationship_id = escape_attribute(self._links.relationship_id(_uri(href)))
+        return f'<w:hyperlink w:history="1" r:id="{relationship_id}">'
 
-    def _footnote(self, parent: etree._Element, footnote: Footnote, run_style: str | None) -> None:
+    def _footnote(self, out: list[str], footnote: Footnote, run_style: str | None) -> None:
         if self._write_footnote is None:
             # Footnotes do not nest; a note inside a note keeps its words in the text.
-            self.write(parent, footnote.children, run_style)
+            self.write(out, footnote.children, run_style)
             return
         note_id = self._write_footnote(footnote.children)
-        run = append_copy(parent, self._reference_run)
-        run[-1].set(W + "id", str(note_id))
+        out.append(f'{self._reference_start}<w:footnoteReference w:id="{note_id}"/></w:r>')
 
 
 def _uri(href: str) -> str:

@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lxml import etree
-
 from briefgen.document import Block, Contents, Document, Heading, plain_text
 
-from .docx_xml import add_field, add_field_end, add_field_start, append_copy, clean_text, sub, sub_text, w
+from .docx_xml import clean_text, element_xml, empty_xml, field_end_xml, field_start_xml, field_xml, text_xml
 
 #: The heading levels a Word document has styles for; deeper levels are set as level 3.
 MAX_LEVEL = 3
@@ -90,57 +88,43 @@ def _bookmark_name(number: int) -> str:
     return f"_Toc{number:09d}"
 
 
-#: An entry's hyperlink in the written contents, waiting for the entry's page number.
-PendingPage = tuple[ContentsEntry, etree._Element]
-
-
-def add_contents_field(
-    parent: etree._Element,
+def contents_field_xml(
     entries: list[ContentsEntry],
     depth: int,
     entry_style_ids: tuple[str, ...],
-) -> list[PendingPage]:
-    """Append the paragraphs of a ``TOC`` field whose result lists ``entries``, one paragraph each.
+    page_numbers: Mapping[str, int] | None,
+) -> str:
+    """Return the paragraphs of a ``TOC`` field whose result lists ``entries``, one paragraph each, as XML text.
 
-    ``entry_style_ids`` are the paragraph styles of levels 1, 2, …. The entries are written
-    without page numbers; :func:`add_page_numbers` adds them to the returned links.
+    ``entry_style_ids`` are the paragraph styles of levels 1, 2, …; an entry whose key has
+    no page number in ``page_numbers`` shows no leader and no number.
     """
     instruction = f'TOC \\o "1-{depth}" \\h \\z \\u'
     if not entries:
-        paragraph = _entry_paragraph(parent, entry_style_ids[0])
-        add_field_start(paragraph, instruction)
-        add_field_end(paragraph)
-        return []
-    pending: list[PendingPage] = []
-    for entry in entries:
-        paragraph = _entry_paragraph(parent, entry_style_ids[entry.level - 1])
-        if not pending:
-            add_field_start(paragraph, instruction)
-        link = sub(paragraph, "hyperlink", anchor=entry.bookmark, history=True)
-        sub_text(sub(link, "r"), entry.text)
-        pending.append((entry, link))
-    add_field_end(paragraph)
-    return pending
+        return _entry_paragraph(entry_style_ids[0], field_start_xml(instruction) + field_end_xml())
+    paragraphs = []
+    last = len(entries) - 1
+    for number, entry in enumerate(entries):
+        content = _entry_link(entry, (page_numbers or {}).get(entry.key))
+        if number == 0:
+            content = field_start_xml(instruction) + content
+        if number == last:
+            content += field_end_xml()
+        paragraphs.append(_entry_paragraph(entry_style_ids[entry.level - 1], content))
+    return "".join(paragraphs)
 
 
-def _entry_paragraph(parent: etree._Element, style_id: str) -> etree._Element:
-    paragraph = sub(parent, "p")
-    sub(sub(paragraph, "pPr"), "pStyle", val=style_id)
-    return paragraph
+def _entry_paragraph(style_id: str, content: str) -> str:
+    return f"<w:p><w:pPr>{empty_xml('pStyle', val=style_id)}</w:pPr>{content}</w:p>"
 
 
-def add_page_numbers(pending: list[PendingPage], page_numbers: Mapping[str, int] | None) -> None:
-    """Add to each link of ``pending`` a leader and the page number ``page_numbers`` has for its entry's key.
+_WEB_HIDDEN = "<w:rPr><w:webHidden/></w:rPr>"
 
-    An entry whose key has no page number keeps its text alone, without leader and number.
-    """
-    hidden = w("rPr", w("webHidden"))
-    for entry, link in pending:
-        page = (page_numbers or {}).get(entry.key)
-        if page is None:
-            continue
+
+def _entry_link(entry: ContentsEntry, page: int | None) -> str:
+    content = f"<w:r>{text_xml(entry.text)}</w:r>"
+    if page is not None:
         # Word marks the leader and number "web hidden": a web view shows the link alone.
-        leader = sub(link, "r")
-        append_copy(leader, hidden)
-        sub(leader, "tab")
-        add_field(link, f"PAGEREF {entry.bookmark} \\h", str(page), hidden)
+        content += f"<w:r>{_WEB_HIDDEN}<w:tab/></w:r>"
+        content += field_xml(f"PAGEREF {entry.bookmark} \\h", str(page), _WEB_HIDDEN)
+    return element_xml("hyperlink", content, anchor=entry.bookmark, history=True)

@@ -10,19 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI, PackURI
 from docx.opc.pkgwriter import _ContentTypesItem  # python-docx's own [Content_Types].xml
-from docx.opc.part import Part, XmlPart
+from docx.opc.oxml import serialize_part_xml
+from docx.opc.part import Part
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from lxml import etree
 
 from briefgen.document import Metadata
 
-from .docx_xml import sub, w
+from .docx_xml import w
 
 _NS = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
 _STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
@@ -75,20 +77,29 @@ SEPARATOR_IDS = (-1, 0)
 
 
 class Footnotes:
-    """The footnotes part of one document, holding the two separators and numbered notes."""
+    """The footnotes part of one document, holding the two separators and numbered notes written as XML text."""
 
     def __init__(self, document_part):
-        self.element = parse_xml(f"<w:footnotes {nsdecls('w', 'r')}/>")
-        for note_id, kind in zip(SEPARATOR_IDS, ("separator", "continuationSeparator"), strict=True):
-            self.element.append(_separator_note(note_id, kind))
-        self.part = XmlPart(PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, self.element, document_part.package)
+        self.part = Part(PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, None, document_part.package)
         document_part.relate_to(self.part, RT.FOOTNOTES)
-        self._count = 0
+        self._notes: list[bytes] = []
 
-    def new_note(self) -> tuple[int, etree._Element]:
-        """Add an empty footnote and return its id and the ``w:footnote`` element to fill."""
-        self._count += 1
-        return self._count, sub(self.element, "footnote", id=self._count)
+    def add_note(self, paragraph_xml: str) -> int:
+        """Add a footnote holding the paragraph ``paragraph_xml`` (XML text) and return its id."""
+        note_id = len(self._notes) + 1
+        self._notes.append(f'<w:footnote w:id="{note_id}">{paragraph_xml}</w:footnote>'.encode())
+        return note_id
+
+    def xml(self) -> Iterator[bytes]:
+        """Yield the XML of the footnotes part in pieces."""
+        root = parse_xml(f"<w:footnotes {nsdecls('w', 'r')}/>")
+        for note_id, kind in zip(SEPARATOR_IDS, ("separator", "continuationSeparator"), strict=True):
+            root.append(_separator_note(note_id, kind))
+        blob = serialize_part_xml(root)
+        end = blob.rindex(b"</w:footnotes>")
+        yield blob[:end]
+        yield from self._notes
+        yield blob[end:]
 
 
 def _separator_note(note_id: int, kind: str) -> etree._Element:
@@ -196,8 +207,11 @@ def _as_utc(moment: dt.datetime) -> dt.datetime:
 # --- the archive --------------------------------------------------------------------
 
 
-def write_package(package) -> bytes:
-    """Return the .docx archive of ``package`` as python-docx would save it, with fixed timestamps and attributes."""
+def write_package(package, texts: Mapping[Part, Callable[[], Iterable[bytes]]]) -> bytes:
+    """Return the .docx archive of ``package`` as python-docx would save it, with fixed timestamps and attributes.
+
+    The parts in ``texts`` are written from the pieces their function yields, not from their blob.
+    """
     # Writing the archive here, rather than rewriting python-docx's, compresses each part
     # once: the embedded fonts alone take a quarter of a second to compress.
     parts = list(package.iter_parts())
@@ -207,18 +221,21 @@ def write_package(package) -> bytes:
     with zipfile.ZipFile(output, "w") as archive:
         # python-docx's order: content types, package relationships, then each part
         # followed by its relationships.
-        _write_entry(archive, CONTENT_TYPES_URI, _ContentTypesItem.from_parts(parts).blob)
-        _write_entry(archive, PACKAGE_URI.rels_uri, package.rels.xml)
+        _write_entry(archive, CONTENT_TYPES_URI, [_ContentTypesItem.from_parts(parts).blob])
+        _write_entry(archive, PACKAGE_URI.rels_uri, [package.rels.xml])
         for part in parts:
-            _write_entry(archive, part.partname, part.blob)
+            _write_entry(archive, part.partname, texts[part]() if part in texts else [part.blob])
             if len(part.rels):
-                _write_entry(archive, part.partname.rels_uri, part.rels.xml)
+                _write_entry(archive, part.partname.rels_uri, [part.rels.xml])
     return output.getvalue()
 
 
-def _write_entry(archive: zipfile.ZipFile, uri: PackURI, blob: bytes) -> None:
+def _write_entry(archive: zipfile.ZipFile, uri: PackURI, pieces: Iterable[bytes]) -> None:
     entry = zipfile.ZipInfo(uri.membername, date_time=ZIP_EPOCH)
     entry.compress_type = zipfile.ZIP_DEFLATED
     entry.create_system = 0  # otherwise the building machine's OS is recorded
     entry.external_attr = 0
-    archive.writestr(entry, blob)
+    # Compressing piece by piece gives the same bytes as compressing the whole at once.
+    with archive.open(entry, "w") as target:
+        for piece in pieces:
+            target.write(piece)

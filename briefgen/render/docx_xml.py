@@ -6,14 +6,18 @@ renderer reads in the same unit as :class:`briefgen.document.Style`.
 
 Children are always appended in the order the OOXML schema requires; Word reports a
 document as damaged when they are not, even where LibreOffice would not mind.
+
+Large parts (the body, the footnotes) are written as XML text rather than element trees: a
+1000-statement pack holds a million and a half elements, which lxml builds slowly and
+holds in hundreds of megabytes. The text builders escape exactly as lxml serialises, so
+either way of writing gives the same bytes.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 
-from docx.oxml.parser import oxml_parser
+from docx.oxml.parser import element_class_lookup, oxml_parser
 from lxml import etree
 
 #: Characters XML 1.0 cannot hold at all; lxml refuses them, so they are dropped.
@@ -21,14 +25,13 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 #: The WordprocessingML namespace in lxml's "{namespace}" form, ready to prefix a local name.
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+#: The namespaces XML text written here uses, by the prefixes it writes them with.
+TEXT_NAMESPACES = {"w": W[1:-1], "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
 _W_NSMAP = {"w": W[1:-1]}
 _PRESERVE_SPACE = {"{http://www.w3.org/XML/1998/namespace}space": "preserve"}
 
 # python-docx's parser, so elements get its element classes as if python-docx made them.
 _make_element = oxml_parser.makeelement
-# Creating an element inside its parent is several times faster than appending a detached
-# one, which lxml must move into the parent's document; the body is built this way.
-_sub_element = etree.SubElement
 
 
 def w(tag: str, *children: etree._Element | None, **attrs: object) -> etree._Element:
@@ -37,26 +40,6 @@ def w(tag: str, *children: etree._Element | None, **attrs: object) -> etree._Ele
     for child in children:
         if child is not None:
             element.append(child)
-    return element
-
-
-def sub(parent: etree._Element, tag: str, **attrs: object) -> etree._Element:
-    """Append a new ``w:tag`` element with ``w:``-prefixed ``attrs`` to ``parent`` and return it."""
-    return _sub_element(parent, W + tag, _attributes(attrs))
-
-
-def sub_text(parent: etree._Element, text: str) -> etree._Element:
-    """Append a ``w:t`` holding ``text``, leading and trailing spaces kept, to ``parent`` and return it."""
-    element = _sub_element(parent, W + "t", _PRESERVE_SPACE)
-    element.text = text
-    return element
-
-
-def append_copy(parent: etree._Element, template: etree._Element) -> etree._Element:
-    """Append a deep copy of ``template`` to ``parent`` and return it."""
-    # One copy of a prebuilt subtree costs about as much as making two of its elements.
-    element = copy.deepcopy(template)
-    parent.append(element)
     return element
 
 
@@ -167,39 +150,94 @@ def run_properties(
     return rpr
 
 
-def add_field_start(parent: etree._Element, instruction: str, rpr: etree._Element | None = None) -> None:
-    """Append the runs that open a complex field: its begin mark, ``instruction`` and separator."""
-    sub(_add_field_run(parent, rpr), "fldChar", fldCharType="begin")
-    instruction_text = _sub_element(_add_field_run(parent, rpr), W + "instrText", _PRESERVE_SPACE)
-    instruction_text.text = f" {instruction} "
-    sub(_add_field_run(parent, rpr), "fldChar", fldCharType="separate")
+def field_start_xml(instruction: str, rpr_xml: str = "") -> str:
+    """Return the runs that open a complex field, as text: its begin mark, ``instruction`` and separator."""
+    return (
+        f'<w:r>{rpr_xml}<w:fldChar w:fldCharType="begin"/></w:r>'
+        f'<w:r>{rpr_xml}<w:instrText xml:space="preserve"> {escape_text(instruction)} </w:instrText></w:r>'
+        f'<w:r>{rpr_xml}<w:fldChar w:fldCharType="separate"/></w:r>'
+    )
 
 
-def add_field_end(parent: etree._Element, rpr: etree._Element | None = None) -> None:
-    """Append the run that closes a complex field."""
-    sub(_add_field_run(parent, rpr), "fldChar", fldCharType="end")
+def field_end_xml(rpr_xml: str = "") -> str:
+    """Return the run that closes a complex field, as text."""
+    return f'<w:r>{rpr_xml}<w:fldChar w:fldCharType="end"/></w:r>'
 
 
-def add_field(parent: etree._Element, instruction: str, result: str, rpr: etree._Element | None = None) -> None:
-    """Append the runs of a complex field computing ``instruction``, showing ``result`` until updated."""
-    add_field_start(parent, instruction, rpr)
-    if result:
-        sub_text(_add_field_run(parent, rpr), result)
-    add_field_end(parent, rpr)
+def field_xml(instruction: str, result: str, rpr_xml: str = "") -> str:
+    """Return the runs of a complex field computing ``instruction``, showing ``result`` until updated, as text."""
+    shown = f"<w:r>{rpr_xml}{text_xml(result)}</w:r>" if result else ""
+    return field_start_xml(instruction, rpr_xml) + shown + field_end_xml(rpr_xml)
 
 
 def field(instruction: str, result: str, rpr: etree._Element | None = None) -> list[etree._Element]:
     """Return the runs of a complex field computing ``instruction``, showing ``result`` until updated."""
-    holder = w("p")
-    add_field(holder, instruction, result, rpr)
+    return parse_fragment(field_xml(instruction, result, "" if rpr is None else markup(rpr)), prefixes=("w",))
+
+
+# --- XML as text --------------------------------------------------------------------
+
+
+def escape_text(text: str) -> str:
+    """Return ``text`` escaped for element content, as lxml writes it."""
+    # Chained replacements run at C speed; a body holds tens of megabytes of text.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def escape_attribute(value: str) -> str:
+    """Return ``value`` escaped for a double-quoted attribute, as lxml writes it."""
+    return (
+        escape_text(value)
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\t", "&#9;")
+    )
+
+
+def attributes_xml(**attrs: object) -> str:
+    """Return ``attrs`` as ``w:``-prefixed attribute text, each with its leading space."""
+    return "".join(f' w:{name}="{escape_attribute(_attr_value(value))}"' for name, value in attrs.items())
+
+
+def empty_xml(tag: str, **attrs: object) -> str:
+    """Return an empty ``w:tag`` element with ``w:``-prefixed ``attrs``, as text."""
+    return f"<w:{tag}{attributes_xml(**attrs)}/>"
+
+
+def element_xml(tag: str, content: str, **attrs: object) -> str:
+    """Return a ``w:tag`` element with ``w:``-prefixed ``attrs`` around the XML text ``content``."""
+    if not content:
+        return empty_xml(tag, **attrs)
+    return f"<w:{tag}{attributes_xml(**attrs)}>{content}</w:{tag}>"
+
+
+def text_xml(text: str) -> str:
+    """Return a ``w:t`` holding ``text`` with its leading and trailing spaces kept, as text."""
+    return f'<w:t xml:space="preserve">{escape_text(text)}</w:t>'
+
+
+def markup(element: etree._Element) -> str:
+    """Return the XML text of ``element`` (built with :func:`w`) as it reads inside a part."""
+    # A detached element declares the w prefix itself; inside a part its root does.
+    return etree.tostring(element, encoding="unicode").replace(_W_DECLARATION, "", 1)
+
+
+_W_DECLARATION = f' xmlns:w="{TEXT_NAMESPACES["w"]}"'
+
+
+def parse_fragment(xml: str | bytes, prefixes: tuple[str, ...] = ("w", "r")) -> list[etree._Element]:
+    """Return the elements of the XML text ``xml``, which uses ``prefixes`` of :data:`TEXT_NAMESPACES`."""
+    # Only the prefixes used are declared: a declaration the part lacks would stay on each element.
+    if isinstance(xml, str):
+        xml = xml.encode()
+    declarations = "".join(f' xmlns:{prefix}="{TEXT_NAMESPACES[prefix]}"' for prefix in prefixes)
+    holder = etree.fromstring(b"<w:holder%s>%s</w:holder>" % (declarations.encode(), xml), _FRAGMENT_PARSER)
     return list(holder)
 
 
-def _add_field_run(parent: etree._Element, rpr: etree._Element | None) -> etree._Element:
-    run = sub(parent, "r")
-    if rpr is not None and len(rpr):
-        append_copy(run, rpr)
-    return run
+# With python-docx's element classes; huge_tree, since a whole body may be one fragment.
+_FRAGMENT_PARSER = etree.XMLParser(resolve_entities=False, huge_tree=True)
+_FRAGMENT_PARSER.set_element_class_lookup(element_class_lookup)
 
 
 def tab_stop(kind: str, position: int, leader: str | None = None) -> etree._Element:
