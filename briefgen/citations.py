@@ -12,19 +12,25 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
-_QUOTE_MARKS = str.maketrans({c: '"' for c in "“”„‟«»″〝〞＂"} | {c: "'" for c in "‘’‚‛′‹›`´"})
-_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
-_WHITESPACE = re.compile(r"\s+")
+_DOUBLE_QUOTES = "“”„‟«»″〝〞＂"
+_SINGLE_QUOTES = "‘’‚‛′‹›`´"
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_UNIFORM_MARKS = str.maketrans({c: '"' for c in _DOUBLE_QUOTES} | {c: "'" for c in _SINGLE_QUOTES} | {c: "-" for c in _DASHES})
+# str.translate looks each character up in a dict; most paragraphs hold none of these marks.
+_ANY_MARK = re.compile(f"[{re.escape(_DOUBLE_QUOTES + _SINGLE_QUOTES + _DASHES)}]")
 _ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
 def normalise(text: str) -> str:
     """Return ``text`` with Unicode form, quote marks, dashes and whitespace made uniform."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_MARKS)
-    text = _DASHES.sub("-", text)
-    return _WHITESPACE.sub(" ", text).strip()
+    text = unicodedata.normalize("NFKC", text)
+    if _ANY_MARK.search(text):
+        text = text.translate(_UNIFORM_MARKS)
+    # str.split() splits at exactly the characters the regular expression \s matches.
+    return " ".join(text.split())
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -42,9 +48,8 @@ class SourceText:
 
     @classmethod
     def from_text(cls, text: str) -> SourceText:
-        """Split and normalise a source text."""
-        paragraphs = tuple(split_paragraphs(text))
-        return cls(paragraphs, tuple(normalise(p) for p in paragraphs))
+        """Split and normalise a source text (once per text, however many statements cite it)."""
+        return _split_and_normalise(text)
 
     def paragraphs_holding(self, quote: str) -> list[int]:
         """Return the 1-based numbers of the paragraphs that hold ``quote``."""
@@ -64,6 +69,13 @@ class SourceText:
                 start, end = blocks[0].b, blocks[-1].b + blocks[-1].size
                 best = (number, similarity, paragraph[start:end])
         return best
+
+
+@lru_cache(maxsize=64)
+def _split_and_normalise(text: str) -> SourceText:
+    # Keyed by the text itself, not its file: an edited file is simply a new key.
+    paragraphs = tuple(split_paragraphs(text))
+    return SourceText(paragraphs, tuple(normalise(p) for p in paragraphs))
 
 
 def _holds_in_order(paragraph: str, pieces: list[str]) -> bool:

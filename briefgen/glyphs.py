@@ -93,8 +93,5 @@ def shipped_coverage() -> frozenset[int]:
 def unshowable(text: str) -> list[str]:
     """Return, once each and in order, the characters of ``text`` the shipped fonts cannot show."""
     coverage = shipped_coverage()
-    missing: dict[str, None] = {}
-    for char in text:
-        if ord(char) not in coverage and char not in _LAYOUT and not XML_INVALID.match(char):
-            missing.setdefault(char)
-    return list(missing)
+    # Each distinct character once, in order of first use: a long text repeats most of them.
+    return [char for char in dict.fromkeys(text) if ord(char) not in coverage and char not in _LAYOUT and not XML_INVALID.match(char)]

@@ -36,6 +36,9 @@ def describe_value(value: Any) -> str:
 
 def _visible(text: str) -> bool:
     """Whether ``text`` has anything a reader would see: not only spaces, soft hyphens, BOMs …"""
+    first = text.lstrip()[:1]
+    if first and first.isprintable():  # printable and not a space: seen (the usual case, decided by one character)
+        return True
     return any(not char.isspace() and unicodedata.category(char) not in ("Cf", "Cc") for char in text)
 
 

@@ -57,8 +57,10 @@ class LoadedYaml:
 
     path: str
     data: Any
-    value_locations: dict[tuple, Location] = field(default_factory=dict)
-    key_locations: dict[tuple, Location] = field(default_factory=dict)
+    value_positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    """The 1-based (line, column) of each value, by its data path."""
+    key_positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    """The 1-based (line, column) of each mapping key, by the data path of its value."""
 
     def location_of(self, data_path: tuple, *, key: bool = False) -> Location:
         """Return the location of the value (or, with ``key``, the key) at ``data_path``.
@@ -66,12 +68,12 @@ class LoadedYaml:
         Falls back to the nearest enclosing value that has a location, so a missing key
         is reported where its mapping starts.
         """
-        table = self.key_locations if key else self.value_locations
+        table = self.key_positions if key else self.value_positions
         if data_path in table:
-            return table[data_path]
+            return Location(self.path, *table[data_path])
         for end in range(len(data_path) - 1, -1, -1):
-            if data_path[:end] in self.value_locations:
-                return self.value_locations[data_path[:end]]
+            if data_path[:end] in self.value_positions:
+                return Location(self.path, *self.value_positions[data_path[:end]])
         return Location(self.path, 1, 1)
 
 
@@ -85,11 +87,16 @@ class _Builder:
         self.alias_found = False
 
     def location(self, node: yaml.Node) -> Location:
+        return Location(self.result.path, *self.position(node))
+
+    @staticmethod
+    def position(node: yaml.Node) -> tuple[int, int]:
+        # Every key and value gets a position; Locations are made only for the few reported.
         mark = node.start_mark
-        return Location(self.result.path, mark.line + 1, mark.column + 1)
+        return mark.line + 1, mark.column + 1
 
     def build(self, node: yaml.Node, data_path: tuple, depth: int) -> Any:
-        self.result.value_locations[data_path] = self.location(node)
+        self.result.value_positions[data_path] = self.position(node)
         if id(node) in self._seen_nodes:
             # The composer shares one node between an anchor and its aliases; the caller
             # reports where the alias is written.
@@ -131,23 +138,22 @@ class _Builder:
 
     def mapping(self, node: yaml.MappingNode, data_path: tuple, depth: int) -> dict:
         values: dict[Any, Any] = {}
-        first_seen: dict[Any, Location] = {}
+        first_seen: dict[Any, tuple[int, int]] = {}
         for key_node, value_node in node.value:
-            key_location = self.location(key_node)
+            key_position = self.position(key_node)
             if not isinstance(key_node, yaml.ScalarNode):
-                self.diagnostics.append(error(key_location, "a key must be plain text", "yaml-key"))
+                self.diagnostics.append(error(self.location(key_node), "a key must be plain text", "yaml-key"))
                 continue
             if key_node.tag == "tag:yaml.org,2002:merge":
-                self.diagnostics.append(error(key_location, "merge keys (<<) are not supported; write the keys out", "yaml-merge"))
+                self.diagnostics.append(error(self.location(key_node), "merge keys (<<) are not supported; write the keys out", "yaml-merge"))
                 continue
             key = key_node.value
             if key in first_seen:
-                self.diagnostics.append(
-                    error(key_location, f"duplicate key '{key}' (first defined at line {first_seen[key].line})", "duplicate-key")
-                )
+                message = f"duplicate key '{key}' (first defined at line {first_seen[key][0]})"
+                self.diagnostics.append(error(self.location(key_node), message, "duplicate-key"))
                 continue
-            first_seen[key] = key_location
-            self.result.key_locations[data_path + (key,)] = key_location
+            first_seen[key] = key_position
+            self.result.key_positions[data_path + (key,)] = key_position
             values[key] = self.build(value_node, data_path + (key,), depth + 1)
         return values
 

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+import sys
+import unicodedata
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from briefgen.citations import SourceText, normalise, split_paragraphs
 from briefgen.workspace import check_relative_path
@@ -20,6 +26,28 @@ Third: «Мы предлагаем создать комиссию» — ска�
 def test_normalise_unifies_quotes_dashes_whitespace_and_unicode_form():
     assert normalise("“a”  — ‘b’\u00a0…") == "\"a\" - 'b' ..."
     assert normalise("ﬁne") == "fine"  # NFKC ligature
+
+
+def reference_normalise(text: str) -> str:
+    """normalise as first written: one regular expression per step, kept as the oracle of the quick version."""
+    marks = str.maketrans({c: '"' for c in "“”„‟«»″〝〞＂"} | {c: "'" for c in "‘’‚‛′‹›`´"})
+    text = unicodedata.normalize("NFKC", text).translate(marks)
+    text = re.sub("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]", "-", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+SPACES = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace() or re.match(r"\s", chr(code))]
+
+
+@given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(SPACES + list("“”«»‘’`´—–‐−－…ﬁ"))), max_size=12).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_normalise_matches_its_reference(text):
+    assert normalise(text) == reference_normalise(text)
+
+
+def test_a_source_text_is_split_once_however_often_it_is_cited():
+    assert SourceText.from_text(TEXT) is SourceText.from_text(TEXT)
+    assert SourceText.from_text(TEXT + "\n\nFourth.").paragraphs[-1] == "Fourth."
 
 
 def test_paragraphs_are_split_on_blank_lines_and_numbered_from_one():
