@@ -689,6 +689,8 @@ class _StoryBuilder:
                 anchors.setdefault(heading.anchor, _heading_destination(index))
         self._inline = _InlineWriter(sheet, anchors)
         self._open_levels: list[int] = []  # heading levels of the outline entries still open
+        # Table cells with the same markup and style share one paragraph (see _cell).
+        self._cells: dict[tuple[str, str], Paragraph] = {}
         #: Outline entries by the destination name of each heading.
         self.outline: dict[str, _OutlineEntry] = {}
         #: Footnote paragraphs by number, filled by :meth:`build`.
@@ -833,8 +835,8 @@ class _StoryBuilder:
     def _table(self, block: TableBlock) -> Table:
         sheet = self._sheet
         columns = max([len(block.header)] + [len(row) for row in block.rows])
-        header = [_Paragraph(self._inline.markup(cell), sheet.header_cell) for cell in block.header]
-        rows = [[_Paragraph(self._inline.markup(cell), sheet.cell) for cell in row] for row in block.rows]
+        header = [self._cell(cell, sheet.header_cell) for cell in block.header]
+        rows = [[self._cell(cell, sheet.cell) for cell in row] for row in block.rows]
         data = [_padded(header, columns)] + [_padded(row, columns) for row in rows]
         table = _Table(
             data,
@@ -846,6 +848,19 @@ class _StoryBuilder:
         )
         table.setStyle(_table_style(sheet))
         return table
+
+    def _cell(self, children: tuple[Inline, ...], style: ParagraphStyle) -> Paragraph:
+        """Return the paragraph of a table cell, the same one for cells with the same markup and style."""
+        # Tables repeat short cells (a status, a country, a header) hundreds of times. A
+        # paragraph may be drawn any number of times, and a table wraps each cell before it
+        # draws it, so one paragraph is parsed and broken into lines once for all of them.
+        # Markup with a footnote marker is never repeated: each marker has its own number.
+        markup = self._inline.markup(children)
+        key = (markup, style.name)
+        paragraph = self._cells.get(key)
+        if paragraph is None:
+            paragraph = self._cells[key] = _Paragraph(markup, style)
+        return paragraph
 
     def _footnote_paragraphs(self) -> dict[int, Paragraph]:
         sheet = self._sheet
