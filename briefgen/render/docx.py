@@ -51,7 +51,7 @@ from briefgen.document import (
 from . import docx_styles as styles
 from .docx_contents import HeadingIndex, contents_depth, contents_field_xml, heading_keys, heading_level
 from .docx_fonts import embed_fonts
-from .docx_package import Footnotes, prepare_settings, prune_template_parts, set_core_properties, write_package
+from .docx_package import Footnotes, PackageWriter, prepare_settings, prune_template_parts, set_core_properties
 from .docx_pages import install_headers_footers
 from .docx_xml import (
     TEXT_NAMESPACES,
@@ -108,11 +108,14 @@ def render_docx(
     set_core_properties(word, document.metadata)
     embedded = house and embed_fonts(word, document)
     prepare_settings(word.settings.element, house=house, footnotes=writer.has_footnotes, embedded_fonts=embedded)
-    writer.add_contents_page_numbers(page_numbers() if callable(page_numbers) else page_numbers)
     texts = {word.part: writer.document_xml}
     if writer.footnotes is not None:
         texts[writer.footnotes.part] = writer.footnotes.xml
-    return write_package(word.part.package, texts)
+    # Only the document part, which holds the contents, waits for the page numbers: the
+    # rest (the fonts above all) is compressed while a layout may still be running.
+    package = PackageWriter(word.part.package, texts, late={word.part})
+    writer.add_contents_page_numbers(page_numbers() if callable(page_numbers) else page_numbers)
+    return package.archive()
 
 
 def _clear_body(word) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import struct
+import zlib
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -207,35 +209,90 @@ def _as_utc(moment: dt.datetime) -> dt.datetime:
 # --- the archive --------------------------------------------------------------------
 
 
-def write_package(package, texts: Mapping[Part, Callable[[], Iterable[bytes]]]) -> bytes:
-    """Return the .docx archive of ``package`` as python-docx would save it, with fixed timestamps and attributes.
+class PackageWriter:
+    """The .docx archive of a package as python-docx would save it, with fixed timestamps and attributes.
 
-    The parts in ``texts`` are written from the pieces their function yields, not from their blob.
+    The parts in ``texts`` are written from the pieces their function yields, not from their
+    blob. Every part is compressed when the writer is made except the ``late`` ones, which
+    are compressed when :meth:`archive` is called: until then they may still change.
     """
-    # Writing the archive here, rather than rewriting python-docx's, compresses each part
-    # once: the embedded fonts alone take a quarter of a second to compress.
-    parts = list(package.iter_parts())
-    for part in parts:
-        part.before_marshal()
-    output = io.BytesIO()
-    with zipfile.ZipFile(output, "w") as archive:
+
+    def __init__(self, package, texts: Mapping[Part, Callable[[], Iterable[bytes]]], late: Collection[Part]):
+        # Writing the archive here, rather than rewriting python-docx's, compresses each part
+        # once: the embedded fonts alone take a quarter of a second to compress.
+        parts = list(package.iter_parts())
+        for part in parts:
+            part.before_marshal()
         # python-docx's order: content types, package relationships, then each part
         # followed by its relationships.
-        _write_entry(archive, CONTENT_TYPES_URI, [_ContentTypesItem.from_parts(parts).blob])
-        _write_entry(archive, PACKAGE_URI.rels_uri, [package.rels.xml])
+        self._entries: list[_Entry | tuple[str, Callable[[], Iterable[bytes]]]] = [
+            _Entry.compress(CONTENT_TYPES_URI.membername, [_ContentTypesItem.from_parts(parts).blob]),
+            _Entry.compress(PACKAGE_URI.rels_uri.membername, [package.rels.xml]),
+        ]
         for part in parts:
-            _write_entry(archive, part.partname, texts[part]() if part in texts else [part.blob])
+            pieces = texts[part] if part in texts else lambda part=part: [part.blob]
+            if part in late:
+                self._entries.append((part.partname.membername, pieces))
+            else:
+                self._entries.append(_Entry.compress(part.partname.membername, pieces()))
             if len(part.rels):
-                _write_entry(archive, part.partname.rels_uri, [part.rels.xml])
-    return output.getvalue()
+                self._entries.append(_Entry.compress(part.partname.rels_uri.membername, [part.rels.xml]))
+
+    def archive(self) -> bytes:
+        """Return the bytes of the archive, the late parts written now."""
+        entries = [entry if isinstance(entry, _Entry) else _Entry.compress(entry[0], entry[1]()) for entry in self._entries]
+        output = io.BytesIO()
+        for entry in entries:
+            entry.offset = output.tell()
+            output.write(entry.header(_LOCAL_HEADER, b"PK\x03\x04") + entry.name + entry.data)
+        directory_offset = output.tell()
+        for entry in entries:
+            output.write(entry.header(_DIRECTORY_HEADER, b"PK\x01\x02") + entry.name)
+        directory_size = output.tell() - directory_offset
+        output.write(_END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), directory_size, directory_offset, 0))
+        return output.getvalue()
 
 
-def _write_entry(archive: zipfile.ZipFile, uri: PackURI, pieces: Iterable[bytes]) -> None:
-    entry = zipfile.ZipInfo(uri.membername, date_time=ZIP_EPOCH)
-    entry.compress_type = zipfile.ZIP_DEFLATED
-    entry.create_system = 0  # otherwise the building machine's OS is recorded
-    entry.external_attr = 0
-    # Compressing piece by piece gives the same bytes as compressing the whole at once.
-    with archive.open(entry, "w") as target:
+# The records Python's zipfile writes for a deflated entry of a small archive (no zip64),
+# so the archive is the same as zipfile would write: version 2.0, no flags, no extra
+# fields, made on MS-DOS (otherwise the building machine's OS is recorded) with the
+# permissions zipfile gives an entry that has none.
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_DIRECTORY_HEADER = struct.Struct("<4s4B4HL2L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_VERSION = 20
+_DEFLATED = 8
+_PERMISSIONS = 0o600 << 16  # rw-------
+_DOS_TIME = 0  # 00:00:00
+_DOS_DATE = (ZIP_EPOCH[0] - 1980) << 9 | ZIP_EPOCH[1] << 5 | ZIP_EPOCH[2]
+
+
+@dataclass
+class _Entry:
+    """One compressed member of the archive."""
+
+    name: bytes
+    data: bytes
+    crc: int
+    size: int
+    offset: int = 0
+
+    @classmethod
+    def compress(cls, name: str, pieces: Iterable[bytes]) -> _Entry:
+        """Return the entry ``name`` holding the ``pieces`` one after another, deflated as zipfile does."""
+        # Compressing piece by piece gives the same bytes as compressing the whole at once.
+        compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+        data, crc, size = [], 0, 0
         for piece in pieces:
-            target.write(piece)
+            data.append(compressor.compress(piece))
+            crc = zlib.crc32(piece, crc)
+            size += len(piece)
+        data.append(compressor.flush())
+        return cls(name.encode("ascii"), b"".join(data), crc, size)
+
+    def header(self, record: struct.Struct, signature: bytes) -> bytes:
+        """Return the local (``_LOCAL_HEADER``) or central directory record of the entry, without its name."""
+        common = (_DEFLATED, _DOS_TIME, _DOS_DATE, self.crc, len(self.data), self.size, len(self.name))
+        if record is _LOCAL_HEADER:
+            return record.pack(signature, _VERSION, 0, 0, *common, 0)
+        return record.pack(signature, _VERSION, 0, _VERSION, 0, 0, *common, 0, 0, 0, 0, _PERMISSIONS, self.offset)
