@@ -57,7 +57,9 @@ Number = Annotated[float, BeforeValidator(_number)]
 
 
 class _StyleModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    # No use_attribute_docstrings: nothing shows these descriptions, and pydantic would read
+    # and parse this file's source for each class at every start (about 20 ms).
+    model_config = ConfigDict(extra="forbid")
 
 
 class Margins(_StyleModel):
