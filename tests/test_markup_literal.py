@@ -468,13 +468,16 @@ def test_a_build_runs_no_input_and_opens_nothing_outside_the_workspace(tmp_path)
     (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
     (tmp_path / "driver.py").write_text(DRIVER, encoding="utf-8")
     # -B: write no bytecode caches (they would be writes outside the output folder);
-    # -P: do not put the driver's folder on sys.path.
+    # -P: do not put the driver's folder on sys.path. BRIEFGEN_NO_FORK: the PDF is rendered
+    # in this process, where the hook reports what it saw (a forked child's sightings would
+    # die with it); the forked build runs the same rendering code.
     completed = subprocess.run(
         [sys.executable, "-B", "-P", str(tmp_path / "driver.py"), str(tmp_path / "config.json")],
         check=False,
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "BRIEFGEN_NO_FORK": "1"},
     )
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
