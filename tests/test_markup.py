@@ -137,3 +137,20 @@ def test_errors_name_html_parsers_line_and_column(html, message):
     with pytest.raises(TemplateError) as raised:
         parse_markup(html, "x")
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_left_as_it_was(enabled):
+    """parse_markup pauses the collector while it builds the document, and restores it even when the markup fails."""
+    import gc
+
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        parse_markup(HEAD + "<p>x</p>", "x")
+        assert gc.isenabled() is enabled
+        with pytest.raises(TemplateError):
+            parse_markup(HEAD + "<li>x</li>", "x")
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
