@@ -87,37 +87,49 @@ def check_characters(loaded: LoadedYaml, *, strip_invalid: bool = False) -> list
     Characters XML cannot hold are errors, or with ``strip_invalid`` are removed from
     ``loaded.data`` in place with a warning; characters without a glyph are errors.
     """
-    diagnostics: list[Diagnostic] = []
+    check = _CharacterCheck(loaded, strip_invalid)
+    loaded.data = check.clean(loaded.data, ())
+    return check.diagnostics
 
-    def clean(value: object, data_path: tuple) -> object:
+
+class _CharacterCheck:
+    """One pass of :func:`check_characters` over the values of a file."""
+
+    # A class, not a closure calling itself: such a closure is a reference cycle, which kept
+    # each statement's raw values and positions alive until the next full garbage collection.
+
+    def __init__(self, loaded: LoadedYaml, strip_invalid: bool) -> None:
+        self.loaded = loaded
+        self.strip_invalid = strip_invalid
+        self.diagnostics: list[Diagnostic] = []
+
+    def clean(self, value: object, data_path: tuple) -> object:
+        """Return ``value`` with its text checked and normalised, recording what is wrong."""
         if isinstance(value, dict):
-            return {key: clean(item, data_path + (key,)) for key, item in value.items()}
+            return {key: self.clean(item, data_path + (key,)) for key, item in value.items()}
         if isinstance(value, list):
-            return [clean(item, data_path + (index,)) for index, item in enumerate(value)]
+            return [self.clean(item, data_path + (index,)) for index, item in enumerate(value)]
         if not isinstance(value, str) or value.isascii() and value.isprintable():
             return value
-        location = loaded.location_of(data_path)
+        location = self.loaded.location_of(data_path)
         invalid = list(dict.fromkeys(XML_INVALID.findall(value)))
         if invalid:
             named = ", ".join(describe_character(char) for char in invalid)
-            if strip_invalid:
-                diagnostics.append(warning(location, f"removed {named}, which documents cannot hold", "invalid-character"))
+            if self.strip_invalid:
+                self.diagnostics.append(warning(location, f"removed {named}, which documents cannot hold", "invalid-character"))
                 value = _rebuild(value, XML_INVALID.sub("", value))
             else:
                 them = "them" if len(invalid) > 1 else "it"
                 message = f"text contains {named}, which DOCX and PDF cannot hold; delete {them}, or build with --strip-invalid"
-                diagnostics.append(error(location, message, "invalid-character"))
+                self.diagnostics.append(error(location, message, "invalid-character"))
                 return value
         normal = unicodedata.normalize("NFC", value)
         missing = unshowable(normal)
         if missing:
             named = ", ".join(describe_character(char) for char in missing[:5]) + (" …" if len(missing) > 5 else "")
             message = f"text contains {named}, which the shipped fonts cannot show; it would print as a box: remove or transliterate it"
-            diagnostics.append(error(location, message, "unshowable-character"))
+            self.diagnostics.append(error(location, message, "unshowable-character"))
         return _rebuild(value, normal)
-
-    loaded.data = clean(loaded.data, ())
-    return diagnostics
 
 
 def _rebuild(original: str, text: str) -> str:
