@@ -437,11 +437,13 @@ def _parse_subset(html: str, source_name: str) -> _SubsetParser:
     """Run ``html`` through a :class:`_SubsetParser`, by the quick reading where it applies."""
     parser = _SubsetParser(source_name)
     try:
-        if _feed_plain_tags(parser, html):
+        read = _feed_plain_tags(parser, html)
+        if read:
             parser.finish()
-            return parser
     except Exception:  # noqa: BLE001 - html.parser below raises it again, with its line and column
-        pass
+        read = False
+    if read:
+        return parser
     parser = _SubsetParser(source_name)
     parser.feed(html)
     parser.finish()

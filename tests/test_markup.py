@@ -8,6 +8,7 @@ reading declines, parse_markup still gives html.parser's result and messages.
 
 from __future__ import annotations
 
+import gc
 from html.parser import HTMLParser
 
 import pytest
@@ -142,15 +143,20 @@ def test_errors_name_html_parsers_line_and_column(html, message):
 @pytest.mark.parametrize("enabled", [True, False])
 def test_the_garbage_collector_is_left_as_it_was(enabled):
     """parse_markup pauses the collector while it builds the document, and restores it even when the markup fails."""
-    import gc
-
-    was = gc.isenabled()
+    was_enabled = gc.isenabled()
+    set_collector(enabled)
     try:
-        gc.enable() if enabled else gc.disable()
         parse_markup(HEAD + "<p>x</p>", "x")
         assert gc.isenabled() is enabled
         with pytest.raises(TemplateError):
             parse_markup(HEAD + "<li>x</li>", "x")
         assert gc.isenabled() is enabled
     finally:
-        gc.enable() if was else gc.disable()
+        set_collector(was_enabled)
+
+
+def set_collector(enabled: bool) -> None:
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
