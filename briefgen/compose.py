@@ -289,9 +289,9 @@ def _format_date(environment: Any, wording: dict[str, Any], value: PartialDate) 
     return format_wording(environment, wording, "year_format", {"year": value.year})
 
 
-def render_template(templates: TemplateSet, name: str, context: dict[str, Any]) -> str:
-    """Render template ``name`` with ``context`` in the sandbox; any failure is a TemplateError naming file and line."""
-    return render(templates.environment, templates.directory, name, context)
+def render_template(templates: TemplateSet, name: str, context: dict[str, Any], *, statements: int = 1) -> str:
+    """Render template ``name`` with ``context`` (about ``statements`` statements) in the sandbox; any failure is a TemplateError naming file and line."""
+    return render(templates.environment, templates.directory, name, context, statements=statements)
 
 
 def compose_note(loaded: LoadedStatement, templates: TemplateSet, *, author: str = "") -> Document:
@@ -364,7 +364,7 @@ def pack_context(pack: LoadedPack, templates: TemplateSet, *, author: str) -> di
 
 def compose_pack(pack: LoadedPack, templates: TemplateSet, *, author: str = "") -> Document:
     """Compose the briefing pack: cover, contents, overview, timeline, tracker, people, statements, sources."""
-    html = render_template(templates, "pack.html.j2", pack_context(pack, templates, author=author))
+    html = render_template(templates, "pack.html.j2", pack_context(pack, templates, author=author), statements=len(pack.statements))
     metadata, blocks, events = parse_markup(html, f"{templates.directory.name}/pack.html.j2")
     return Document(metadata, blocks, templates.style, events)
 

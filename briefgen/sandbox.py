@@ -39,7 +39,14 @@ RENDER_TIME_LIMIT = 300.0
 """Seconds one template may take to render before it is stopped."""
 
 OUTPUT_LIMIT = 20_000_000
-"""Characters one template may write; also the longest string or list ``*`` may build."""
+"""Characters one template may write for up to 100 statements; also the longest string or list it may build."""
+
+OUTPUT_PER_STATEMENT = 200_000
+"""Characters a pack's template may write per statement, when that allows more than OUTPUT_LIMIT.
+
+A statement takes about 14,000 characters in the default pack template, so a fixed limit
+would stop a legitimate pack of 1,500 statements; this one grows with the pack.
+"""
 
 MEMORY_LIMIT: int | None = None
 """Bytes of memory a render may take beyond what the process holds, or None for no ceiling (Linux, main thread)."""
@@ -59,6 +66,12 @@ _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL
 
 # The deadline of the render in progress, read by the checks the sandbox runs on every call.
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("briefgen_render_deadline", default=None)
+_OUTPUT_LIMIT: contextvars.ContextVar[int | None] = contextvars.ContextVar("briefgen_render_output_limit", default=None)
+
+
+def _output_limit() -> int:
+    """Return the output limit of the render under way (OUTPUT_LIMIT outside one)."""
+    return _OUTPUT_LIMIT.get() or OUTPUT_LIMIT
 
 
 class _RenderLimitExceeded(Exception):
@@ -107,8 +120,8 @@ def _check_product(left: Any, right: Any) -> None:
         return
     for sequence, count in ((left, right), (right, left)):
         if isinstance(sequence, (str, bytes, list, tuple)) and isinstance(count, int):
-            if len(sequence) * count > OUTPUT_LIMIT:
-                raise _RenderLimitExceeded(f"'*' would build {len(sequence) * count:,} characters or items, more than the limit of {OUTPUT_LIMIT:,}")
+            if len(sequence) * count > _output_limit():
+                raise _RenderLimitExceeded(f"'*' would build {len(sequence) * count:,} characters or items, more than the limit of {_output_limit():,}")
 
 
 def _check_power(base: Any, exponent: Any) -> None:
@@ -164,8 +177,8 @@ class _GuardedCodeGenerator(CodeGenerator):
 
 def _checked_length(value: Any) -> Any:
     """Return ``value``, refusing a string or list longer than OUTPUT_LIMIT."""
-    if isinstance(value, (str, bytes, list, tuple)) and len(value) > OUTPUT_LIMIT:
-        raise _RenderLimitExceeded(f"a value of {len(value):,} characters or items was built; the limit is {OUTPUT_LIMIT:,}")
+    if isinstance(value, (str, bytes, list, tuple)) and len(value) > _output_limit():
+        raise _RenderLimitExceeded(f"a value of {len(value):,} characters or items was built; the limit is {_output_limit():,}")
     return value
 
 
@@ -452,13 +465,15 @@ def _memory_ceiling() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _render_limits() -> Iterator[None]:
-    """Apply the limits on time and memory to the render inside the block."""
+def _render_limits(statements: int) -> Iterator[None]:
+    """Apply the limits on time, output and memory to the render inside the block."""
     token = _DEADLINE.set(time.monotonic() + RENDER_TIME_LIMIT)
+    limit_token = _OUTPUT_LIMIT.set(max(OUTPUT_LIMIT, OUTPUT_PER_STATEMENT * statements))
     try:
         with _alarm(), _memory_ceiling():
             yield
     finally:
+        _OUTPUT_LIMIT.reset(limit_token)
         _DEADLINE.reset(token)
 
 
@@ -466,12 +481,13 @@ def _collect_output(chunks: Generator[str, None, None]) -> str:
     """Join the output of a template's generator, stopping it at OUTPUT_LIMIT characters or the deadline."""
     pieces: list[str] = []
     size = 0
+    limit = _output_limit()
     try:
         for chunk in chunks:
             size += len(chunk)
             pieces.append(chunk)
-            if size > OUTPUT_LIMIT:
-                raise _RenderLimitExceeded(f"the template wrote more than {OUTPUT_LIMIT:,} characters")
+            if size > limit:
+                raise _RenderLimitExceeded(f"the template wrote more than {limit:,} characters")
             _check_deadline()
     except _RenderLimitExceeded as exc:
         if _template_position(exc)[0] is None:
@@ -553,10 +569,10 @@ def _describe_failure(exc: Exception, directory: Path, name: str) -> str:
     return f"{where}: template {kind}: {message} [{code}]"
 
 
-def render(environment: SandboxedEnvironment, directory: Path, name: str, context: dict[str, Any]) -> str:
-    """Render template ``name`` of ``directory`` with ``context`` under the limits; any failure is a TemplateError naming file and line."""
+def render(environment: SandboxedEnvironment, directory: Path, name: str, context: dict[str, Any], *, statements: int = 1) -> str:
+    """Render template ``name`` of ``directory`` with ``context`` (about ``statements`` statements) under the limits; any failure is a TemplateError naming file and line."""
     try:
-        with _render_limits():
+        with _render_limits(statements):
             template = environment.get_template(name)
             return _collect_output(template.generate(context))
     except Exception as exc:  # template code is input: whatever it raises is the template's error

@@ -191,6 +191,15 @@ def test_output_bomb_stops_at_the_output_limit(workspace, capsys, monkeypatch):
     assert f"{PACK_AT}the template wrote more than 1,000,000 characters [template-limit]" in err
 
 
+def test_the_output_limit_of_a_pack_grows_with_its_statements(workspace, capsys, monkeypatch):
+    """A pack of many statements may write more than OUTPUT_LIMIT: OUTPUT_PER_STATEMENT for each (lowered here)."""
+    monkeypatch.setattr(sandbox, "OUTPUT_LIMIT", 1_000_000)
+    monkeypatch.setattr(sandbox, "OUTPUT_PER_STATEMENT", 1_500_000)
+    statements = len(list((workspace / "sources").glob("*.yaml")))
+    err = attack_pack(workspace, capsys, "{% for i in range(100000) %}{% for j in range(100000) %}xxxxxxxxxx{% endfor %}{% endfor %}")
+    assert f"{PACK_AT}the template wrote more than {statements * 1_500_000:,} characters [template-limit]" in err
+
+
 def test_cpu_bomb_without_output_stops_at_the_time_limit(workspace, capsys, monkeypatch):
     """Ten billion empty iterations stop at RENDER_TIME_LIMIT (lowered here to half a second)."""
     monkeypatch.setattr(sandbox, "RENDER_TIME_LIMIT", 0.5)
