@@ -96,6 +96,8 @@ def render_pdf_with_pages(document: Document) -> tuple[bytes, dict[str, int]]:
     ledger = FootnoteLedger(
         story.footnotes,
         sheet.text_width,
+        # A footnote never breaks across pages, so each must fit under one line of text.
+        max_block_height=style.page_height - style.margin_top - style.margin_bottom - sheet.body_leading,
         space_above_rule=sheet.body_leading * 0.9,
         space_below_rule=style.footnote_size * 0.7,
         space_between_notes=style.footnote_size * 0.25,
@@ -103,10 +105,11 @@ def render_pdf_with_pages(document: Document) -> tuple[bytes, dict[str, int]]:
         rule_width=0.5,
         rule_colour=sheet.rule_colour,
     )
-    # A footnote never breaks across pages, so each must fit under one line of text.
-    ledger.check_notes_fit(style.page_height - style.margin_top - style.margin_bottom - sheet.body_leading)
     buffer = io.BytesIO()
-    template = _BriefDocTemplate(buffer, document.metadata, style, sheet, ledger, story)
+    template = _BriefDocTemplate(buffer, document.metadata, style, sheet, ledger, story.outline, story.contents_numbers)
+    # The builder's footnotes and shared cells reach every paragraph; without it each one
+    # is freed once drawn (platypus drops flowables from the list as it places them).
+    del story
     template.build(flowables or [Spacer(0, 0)])  # a PDF needs at least one page
     data = template.finish(buffer)
     pages: dict[str, int] = {}
@@ -944,11 +947,12 @@ class _BriefDocTemplate(BaseDocTemplate):
         style: Style,
         sheet: _StyleSheet,
         ledger: FootnoteLedger,
-        story: _StoryBuilder,
+        outline: dict[str, _OutlineEntry],
+        contents_numbers: ContentsNumbers,
     ) -> None:
         self.footnote_ledger = ledger  # read by FootnoteFrame through the canvas
-        self._outline = story.outline
-        self._contents_numbers = story.contents_numbers
+        self._outline = outline
+        self._contents_numbers = contents_numbers
         #: The page each heading (by destination name) starts on, filled in as they are drawn.
         self.destination_pages: dict[str, int] = {}
         self._cover_pages: set[int] = set()

@@ -16,7 +16,7 @@ How it works, in one pass of the ordinary platypus layout:
   space the frame gave up.
 
 Known limits: a footnote never breaks across pages, so a note taller than the text area
-cannot be laid out (:meth:`FootnoteLedger.check_notes_fit` reports it), nor can a table row
+cannot be laid out (the ledger reports it when its marker is placed), nor can a table row
 that is taller than a page together with its notes (platypus raises ``LayoutError``). A
 marker repeated in a table header that recurs on later pages points back to the note on
 the page where the header first appeared.
@@ -138,6 +138,7 @@ class FootnoteLedger:
         notes: Mapping[int, Flowable],
         width: float,
         *,
+        max_block_height: float,
         space_above_rule: float,
         space_below_rule: float,
         space_between_notes: float,
@@ -145,8 +146,10 @@ class FootnoteLedger:
         rule_width: float,
         rule_colour: object,
     ) -> None:
-        self._notes = dict(notes)
+        self._notes = dict(notes)  # each is dropped once drawn, so only the pending ones stay in memory
+        self._numbers = frozenset(self._notes)
         self._width = width
+        self._max_block_height = max_block_height
         self._space_above_rule = space_above_rule
         self._space_below_rule = space_below_rule
         self._space_between_notes = space_between_notes
@@ -163,7 +166,7 @@ class FootnoteLedger:
 
     def unplaced(self, numbers: Iterable[int]) -> list[int]:
         """Return those of ``numbers`` that are real footnotes not yet booked on any page."""
-        return [n for n in numbers if n in self._notes and n not in self._placed]
+        return [n for n in numbers if n in self._numbers and n not in self._placed]
 
     def extra_height(self, numbers: Iterable[int]) -> float:
         """Return how much taller this page's footnote block gets if ``numbers`` join it."""
@@ -189,13 +192,6 @@ class FootnoteLedger:
         gaps = self._space_between_notes * (len(numbers) - 1)
         return self._space_above_rule + self._space_below_rule + notes + gaps
 
-    def check_notes_fit(self, height: float) -> None:
-        """Raise ValueError naming the first footnote whose block would be taller than ``height``."""
-        for number in self._notes:
-            if self._height_of([number]) > height:
-                words = " ".join(self._notes[number].getPlainText().split()[:8])
-                raise ValueError(f"footnote {number} (“{words} …”) is taller than a page; shorten it")
-
     def draw(self, canv, x: float, bottom: float) -> None:
         """Draw this page's separator rule and notes in the block whose foot is ``bottom``."""
         if not self._page:
@@ -210,13 +206,20 @@ class FootnoteLedger:
         for number in self._page:
             height = self._note_height(number)
             canv.bookmarkHorizontal(note_anchor(number), x, top)  # where the marker's link lands
-            self._notes[number].drawOn(canv, x, top - height)
+            self._notes.pop(number).drawOn(canv, x, top - height)  # a note is drawn once
             top -= height + self._space_between_notes
 
     def _note_height(self, number: int) -> float:
+        # Notes are measured when their markers are placed, not all up front, so that their
+        # line breaks live only until the page that holds them is drawn.
         height = self._heights.get(number)
         if height is None:
-            _, height = self._notes[number].wrap(self._width, 1e9)
+            note = self._notes[number]
+            _, height = note.wrap(self._width, 1e9)
+            # A footnote never breaks across pages, so each must fit on a page by itself.
+            if self._space_above_rule + self._space_below_rule + height > self._max_block_height:
+                words = " ".join(note.getPlainText().split()[:8])
+                raise ValueError(f"footnote {number} (“{words} …”) is taller than a page; shorten it")
             self._heights[number] = height
         return height
 
