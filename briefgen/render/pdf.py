@@ -62,6 +62,7 @@ from .pdf_footnotes import (
     KeepWithNext,
     marker_anchor,
     note_anchor,
+    share_row_anchor_names,
 )
 from .pdf_pack import (
     ContentsEntry,
@@ -662,6 +663,11 @@ class _Table(Table):
         self._argH = list(self._rowHeights)
 
     def split(self, availWidth: float, availHeight: float) -> list:  # noqa: N803
+        parts = self._split(availWidth, availHeight)
+        share_row_anchor_names(self, parts)
+        return parts
+
+    def _split(self, availWidth: float, availHeight: float) -> list:  # noqa: N803
         parts = super().split(availWidth, availHeight)
         if parts:
             return parts

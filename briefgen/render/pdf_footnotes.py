@@ -24,6 +24,7 @@ the page where the header first appeared.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 
 from reportlab.platypus import Flowable, Frame, KeepTogether, Paragraph, Table
@@ -94,9 +95,41 @@ def _table_anchor_names(table: Table) -> list[str]:
     cached = table.__dict__.get("_briefgen_anchor_names")
     if cached is not None and cached[0] is table._cellvalues:
         return cached[1]
-    names = [name for row in table._cellvalues for cell in row for name in _anchor_names(cell)]
+    names = [name for row in _table_row_anchor_names(table) for name in row]
     table._briefgen_anchor_names = (table._cellvalues, names)
     return names
+
+
+def _table_row_anchor_names(table: Table) -> list[list[str]]:
+    """Return the anchors of each row of ``table``."""
+    cached = table.__dict__.get("_briefgen_row_anchor_names")
+    if cached is not None and cached[0] is table._cellvalues:
+        return cached[1]
+    rows = [[name for cell in row for name in _anchor_names(cell)] for row in table._cellvalues]
+    table._briefgen_row_anchor_names = (table._cellvalues, rows)
+    return rows
+
+
+def share_row_anchor_names(table: Table, parts: Iterable[object]) -> None:
+    """Give each table among ``parts``, split from ``table``, the anchors of the rows it shares with ``table``."""
+    # A split part holds the table's own row lists: its first rows, then (after repeated
+    # header rows) its last rows. Without this every part of a table spanning a hundred
+    # pages would look through all its remaining cells again, page after page.
+    rows = table._cellvalues
+    names = _table_row_anchor_names(table)
+    for part in parts:
+        if not isinstance(part, Table) or part is table:
+            continue
+        part_rows = part._cellvalues
+        leading = 0
+        while leading < min(len(part_rows), len(rows)) and part_rows[leading] is rows[leading]:
+            leading += 1
+        trailing = len(part_rows) - leading
+        if trailing > len(rows) - leading:
+            continue
+        tail = len(rows) - trailing
+        if all(map(operator.is_, part_rows[leading:], rows[tail:])):
+            part._briefgen_row_anchor_names = (part_rows, names[:leading] + names[tail:])
 
 
 def _paragraph_anchor_names(paragraph: Paragraph) -> list[str]:
