@@ -7,6 +7,7 @@ on the way back. Where ``fork`` is missing or unsafe, callers run the call in-pr
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -31,10 +32,15 @@ class ForkedCall:
 
     def __init__(self, function: Callable[..., Any], *args: Any):
         read_end, write_end = os.pipe()
+        # The child shares the parent's memory until either writes to a page. The cyclic
+        # garbage collector writes to every object it examines, which would copy the whole
+        # parent heap into the child; frozen objects are left out of its collections.
+        gc.freeze()
         pid = os.fork()
         if pid == 0:
             os.close(read_end)
             _run_in_child(write_end, function, args)  # never returns
+        gc.unfreeze()
         os.close(write_end)
         self._pid = pid
         self._pipe = os.fdopen(read_end, "rb")
