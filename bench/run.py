@@ -293,7 +293,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,100,1000", help="comma-separated numbers of statements (default 1,10,100,1000)")
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each tool per size; the median is shown (default 3)")
     parser.add_argument("--large-runs", type=int, default=1, help=f"timed runs at sizes of {LARGE} and more, where a build takes minutes (default 1)")
-    parser.add_argument("--lo-runs", type=int, default=1, help="timed LibreOffice conversions (default 1: at N=100 one takes minutes)")
+    parser.add_argument("--lo-runs", type=int, default=1, help="timed LibreOffice conversions (default 1: at N=100 one takes minutes; 0 skips them)")
     parser.add_argument("--quick", action="store_true", help="sizes 1 and 10, one run each: a check that the benchmark works")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated statements (default 1)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="generate the workspaces in DIR and keep them (default: a temporary folder)")
@@ -330,7 +330,9 @@ def main() -> None:
         output.append(f"briefgen check -q (python -X importtime): {verdict}")
 
         lo_sizes = [size for size in sizes if size <= LIBREOFFICE_SIZE]
-        if not pandoc:
+        if args.lo_runs < 1:
+            output.append("LibreOffice: not timed (--lo-runs 0)")
+        elif not pandoc:
             output.append("LibreOffice: not timed, since pandoc (whose DOCX it would convert) is not installed")
         elif not soffice:
             output.append("LibreOffice not found: apt-get install libreoffice-writer-nogui (to time soffice --convert-to pdf)")
