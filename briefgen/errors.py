@@ -86,3 +86,7 @@ class TemplateError(BriefgenError):
 
 class OutputError(BriefgenError):
     """An output file could not be written."""
+
+
+class RenderStopped(BriefgenError):
+    """The process rendering a document ended before delivering it: killed, or out of memory."""

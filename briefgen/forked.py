@@ -16,6 +16,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any, Self
 
+from .errors import RenderStopped
+
 __all__ = ["ForkedCall", "can_fork"]
 
 
@@ -56,7 +58,7 @@ class ForkedCall:
             if payload:
                 self._outcome = pickle.loads(payload)
             else:
-                self._outcome = (False, ChildProcessError(f"the child process rendering the document {_ending(status)}"))
+                self._outcome = (False, RenderStopped(f"the child process rendering the document {_ending(status)}; nothing was written"))
         succeeded, value = self._outcome
         if not succeeded:
             raise value

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
-from briefgen.errors import UsageError
+from briefgen import build
+from briefgen.cli import main
+from briefgen.errors import RenderStopped, UsageError
 from briefgen.forked import ForkedCall, can_fork
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
@@ -52,7 +56,7 @@ def test_an_error_that_cannot_be_rebuilt_from_its_arguments_arrives_as_text():
 
 
 def test_a_child_killed_before_answering_is_reported_not_waited_for_forever():
-    with pytest.raises(ChildProcessError, match=r"stopped by signal 9 \(SIGKILL\) \(out of memory\?\)"):
+    with pytest.raises(RenderStopped, match=r"stopped by signal 9 \(SIGKILL\) \(out of memory\?\); nothing was written"):
         ForkedCall(_kill_myself).result()
 
 
@@ -66,3 +70,20 @@ def test_leaving_the_with_block_early_stops_a_child_still_running():
 def test_fork_is_not_used_when_turned_off(monkeypatch):
     monkeypatch.setenv("BRIEFGEN_NO_FORK", "1")
     assert not can_fork()
+
+
+def test_a_build_whose_pdf_process_is_killed_says_so_and_keeps_the_previous_outputs(tmp_path, monkeypatch, capsys):
+    if not can_fork():
+        pytest.skip("one core here: the PDF is not rendered in a child")
+    workspace = tmp_path / "ws"
+    shutil.copytree(Path(__file__).resolve().parent / "data" / "veloria", workspace)
+    monkeypatch.chdir(workspace)
+    assert main(["build", "--quiet"]) == 0
+    before = {path.name: path.read_bytes() for path in (workspace / "output").iterdir()}
+    monkeypatch.setattr(build, "_render_pdf", lambda document: _kill_myself())
+    capsys.readouterr()
+    assert main(["build", "--quiet"]) == 1
+    message = capsys.readouterr().err
+    assert "briefgen: error: the child process rendering the document was stopped by signal 9 (SIGKILL)" in message
+    assert "internal error" not in message
+    assert {path.name: path.read_bytes() for path in (workspace / "output").iterdir()} == before
