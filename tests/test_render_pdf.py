@@ -502,3 +502,27 @@ def test_a_fresh_process_gives_identical_bytes_whatever_it_rendered_before(sampl
     command = [sys.executable, "-c", script, tests_dir, str(impostor)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == hashlib.sha256(sample_pdf).hexdigest()
+
+
+def test_a_long_table_splits_page_by_page_as_reportlab_would_with_each_note_beside_its_row(monkeypatch):
+    """A table of hundreds of rows is split a page-sized window at a time: same pages as a whole-table split."""
+    from briefgen.render import pdf as pdf_module
+
+    def long_table_document() -> Document:
+        rows = tuple(
+            ((Text(f"Row {r:03d}"),), (Text("remarks " * (1 + r % 7)), Footnote((Text(f"Note for row {r:03d}."),))))
+            for r in range(400)
+        )
+        return styled_document(Paragraph((Text("Before the table."),)), Table(((Text("Name"),), (Text("Detail"),)), rows, widths=(1, 3)))
+
+    windowed = page_texts(render_pdf(long_table_document()))
+    monkeypatch.setattr(pdf_module._RemainingRows, "_LONG", 10**9)  # every table splits the reportlab way
+    whole = page_texts(render_pdf(long_table_document()))
+    assert windowed == whole
+    seen = [int(number) for text in windowed for number in re.findall(r"Row (\d{3})", text)]
+    assert seen == list(range(400))
+    for text in windowed[1:]:
+        assert text.startswith("Name Detail Row "), text[:60]
+    for text in windowed:
+        for number in re.findall(r"Row (\d{3})", text):
+            assert f"Note for row {number}." in text

@@ -66,6 +66,7 @@ from .pdf_footnotes import (
     marker_anchor,
     note_anchor,
     share_row_anchor_names,
+    table_row_anchor_names,
 )
 from .pdf_pack import (
     ContentsEntry,
@@ -728,6 +729,8 @@ class _Table(Table):
         self._argH = list(self._rowHeights)
 
     def split(self, availWidth: float, availHeight: float) -> list:  # noqa: N803
+        if _RemainingRows.applies_to(self):
+            return _RemainingRows(self, 1, getattr(self, "spaceBefore", None)).split(availWidth, availHeight)
         parts = self._split(availWidth, availHeight)
         share_row_anchor_names(self, parts)
         return parts
@@ -748,6 +751,113 @@ class _Table(Table):
             finally:
                 self.splitInRow = 0
         return parts
+
+
+class _RemainingRows(Flowable):
+    """The rows of a long table from ``start`` on (under its header), split a page-sized window at a time.
+
+    reportlab splits a table by building a new table of all its remaining rows, page after
+    page, and the footnote-aware split tries again one row shorter when a page's notes do
+    not fit: a table of thousands of rows (a large pack's timeline or people index) cost
+    time growing with the square of its length. A window of the rows a page can hold splits
+    exactly as the whole remainder would; the rest stays this light object until its last
+    page, when it becomes a real table again.
+    """
+
+    _LONG = 120  # rows from which a table is split this way; shorter ones split as reportlab does
+
+    def __init__(self, table: _Table, start: int, space_before: float | None) -> None:
+        super().__init__()
+        self._table = table
+        self._start = start
+        self._space_before = space_before
+        self._failed_height: float | None = None
+        self.hAlign = table.hAlign
+        self.vAlign = table.vAlign
+        if getattr(table, "spaceAfter", None) is not None:
+            self.spaceAfter = table.spaceAfter
+        if space_before is not None:
+            self.spaceBefore = space_before
+
+    @classmethod
+    def applies_to(cls, table: _Table) -> bool:
+        """Whether ``table`` is long, one of ours with its style as set (no spans), measured, and repeats one header row."""
+        return (
+            len(table._cellvalues) > cls._LONG
+            and getattr(table, "_briefgen_uniform", False)
+            and not table._spanCmds
+            and table.repeatRows == 1
+            and None not in table._argH
+            and getattr(table, "_failed_height", None) is None
+        )
+
+    def _rows(self, end: int) -> _Table:
+        """Return a table of the header and rows ``start`` to ``end``, styled as reportlab's split would make it."""
+        table = self._table
+        rows = table._cellvalues[:1] + table._cellvalues[self._start : end]
+        part = _Table(
+            rows,
+            colWidths=table._colWidths,
+            rowHeights=table._argH[:1] + table._argH[self._start : end],
+            repeatRows=1,
+            normalizedData=1,
+            cellStyles=table._cellStyles[:1] + table._cellStyles[self._start : end],
+            spaceBefore=self._space_before,
+            spaceAfter=getattr(table, "spaceAfter", None),
+        )
+        part.hAlign, part.vAlign = table.hAlign, table.vAlign
+        # Line and background commands keep their (negative) row numbers, which mean the
+        # same rows in any part; the cell styles came with the cells.
+        part._linecmds = list(table._linecmds)
+        part._bkgrndcmds = list(table._bkgrndcmds)
+        anchors = table_row_anchor_names(table)
+        part._briefgen_row_anchor_names = (part._cellvalues, anchors[:1] + anchors[self._start : end])
+        return part
+
+    def footnote_anchor_names(self) -> list[str]:
+        """Return the anchors these rows draw, header included, from the whole table's rows."""
+        rows = table_row_anchor_names(self._table)
+        return [name for row in rows[:1] + rows[self._start :] for name in row]
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        heights = self._table._argH
+        self.width = sum(self._table._colWidths)
+        self.height = heights[0] + math.fsum(heights[self._start :])
+        self._wrapped_in = (availWidth, availHeight)
+        return self.width, self.height
+
+    def drawOn(self, canvas, x: float, y: float, _sW: float = 0) -> None:  # noqa: N802, N803 (reportlab's names)
+        # The rest fits on this page: draw it as the table reportlab's split would have left.
+        whole = self._rows(len(self._table._cellvalues))
+        whole.wrap(*self._wrapped_in)
+        whole.drawOn(canvas, x, y, _sW)
+
+    def split(self, availWidth: float, availHeight: float) -> list:  # noqa: N803
+        table, heights = self._table, self._table._argH
+        end, height = self._start, heights[0]
+        while end < len(heights) and height <= availHeight:
+            height += heights[end]
+            end += 1
+        end = min(end + 1, len(heights))  # a row more than fits, so the window must split
+        window = self._rows(end)
+        window._failed_height = self._failed_height  # a row taller than a page splits inside itself
+        parts = window._split(availWidth, availHeight)
+        self._failed_height = window._failed_height
+        if not parts:
+            return []
+        share_row_anchor_names(window, parts)
+        taken = len(parts[0]._cellvalues) - 1  # rows on this page, without the header
+        split_inside_a_row = parts[0]._cellvalues[-1] is not window._cellvalues[taken]
+        if end < len(heights) and (split_inside_a_row or len(parts) == 1):
+            # Rare: a row taller than a page, split inside itself; the rest as reportlab leaves it.
+            whole = self._rows(len(heights))
+            whole._failed_height = self._failed_height
+            parts = whole._split(availWidth, availHeight)
+            share_row_anchor_names(whole, parts)
+            return parts
+        if end == len(heights):
+            return parts
+        return [parts[0], _RemainingRows(table, self._start + taken, None)]
 
 
 class _StoryBuilder:
@@ -921,6 +1031,9 @@ class _StoryBuilder:
             spaceAfter=sheet.body_leading * 0.9,
         )
         table.setStyle(_table_style(sheet))
+        # Its style commands still hold their negative row numbers (a split part's are
+        # rewritten), so windows of its rows may share them (see _RemainingRows).
+        table._briefgen_uniform = True
         return table
 
     def _cell(self, children: tuple[Inline, ...], style: ParagraphStyle) -> Paragraph:

@@ -84,6 +84,8 @@ def _anchor_names(item: object) -> list[str]:
         return _table_anchor_names(item)
     if isinstance(item, (list, tuple)):
         return [name for child in item for name in _anchor_names(child)]
+    if hasattr(item, "footnote_anchor_names"):  # a flowable that knows its anchors without being walked
+        return item.footnote_anchor_names()
     if isinstance(item, Flowable) and hasattr(item, "_content"):
         return _anchor_names(item._content)
     return []
@@ -95,12 +97,12 @@ def _table_anchor_names(table: Table) -> list[str]:
     cached = table.__dict__.get("_briefgen_anchor_names")
     if cached is not None and cached[0] is table._cellvalues:
         return cached[1]
-    names = [name for row in _table_row_anchor_names(table) for name in row]
+    names = [name for row in table_row_anchor_names(table) for name in row]
     table._briefgen_anchor_names = (table._cellvalues, names)
     return names
 
 
-def _table_row_anchor_names(table: Table) -> list[list[str]]:
+def table_row_anchor_names(table: Table) -> list[list[str]]:
     """Return the anchors of each row of ``table``."""
     cached = table.__dict__.get("_briefgen_row_anchor_names")
     if cached is not None and cached[0] is table._cellvalues:
@@ -116,7 +118,7 @@ def share_row_anchor_names(table: Table, parts: Iterable[object]) -> None:
     # header rows) its last rows. Without this every part of a table spanning a hundred
     # pages would look through all its remaining cells again, page after page.
     rows = table._cellvalues
-    names = _table_row_anchor_names(table)
+    names = table_row_anchor_names(table)
     for part in parts:
         if not isinstance(part, Table) or part is table:
             continue
