@@ -450,6 +450,24 @@ DRIVER = textwrap.dedent(
 )
 
 
+def run_driver(folder: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run ``folder``'s driver.py on its config.json; return the process and the report it printed last."""
+    # -B: write no bytecode caches (they would be writes outside the output folder);
+    # -P: do not put the driver's folder on sys.path. BRIEFGEN_NO_FORK: the PDF is rendered
+    # in this process, where the hook reports what it saw (a forked child's sightings would
+    # die with it); the forked build runs the same rendering code.
+    completed = subprocess.run(
+        [sys.executable, "-B", "-P", str(folder / "driver.py"), str(folder / "config.json")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "BRIEFGEN_NO_FORK": "1"},
+    )
+    lines = completed.stdout.strip().splitlines()
+    return completed, json.loads(lines[-1]) if lines else {"code": None}  # a crash: the callers' asserts show stderr
+
+
 def test_a_build_runs_no_input_and_opens_nothing_outside_the_workspace(tmp_path):
     """Under an audit hook a full build (pack, email, note) opens, lists and writes only where it should,
 
@@ -467,20 +485,8 @@ def test_a_build_runs_no_input_and_opens_nothing_outside_the_workspace(tmp_path)
     }
     (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
     (tmp_path / "driver.py").write_text(DRIVER, encoding="utf-8")
-    # -B: write no bytecode caches (they would be writes outside the output folder);
-    # -P: do not put the driver's folder on sys.path. BRIEFGEN_NO_FORK: the PDF is rendered
-    # in this process, where the hook reports what it saw (a forked child's sightings would
-    # die with it); the forked build runs the same rendering code.
-    completed = subprocess.run(
-        [sys.executable, "-B", "-P", str(tmp_path / "driver.py"), str(tmp_path / "config.json")],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "BRIEFGEN_NO_FORK": "1"},
-    )
+    completed, report = run_driver(tmp_path)
     assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert report["code"] == 0, completed.stderr
     assert report["seen"] == {"opened": [], "written": [], "listed": [], "forbidden": [], "compiled": []}
     assert len(list((workspace / "output").iterdir())) == 6
@@ -501,14 +507,7 @@ def test_the_audit_hook_sees_an_open_outside_the_workspace_and_a_process(tmp_pat
     (tmp_path / "driver.py").write_text(driver, encoding="utf-8")
     config = {"workspace": str(workspace), "argv": ["check", "--quiet"], "markers": ["orgTypeFun"]}
     (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    completed = subprocess.run(
-        [sys.executable, "-B", "-P", str(tmp_path / "driver.py"), str(tmp_path / "config.json")],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    completed, report = run_driver(tmp_path)
     assert report["code"] == 0, completed.stderr
     assert str(outside.resolve()) in report["seen"]["opened"]
     assert any(event.startswith("subprocess.Popen") for event in report["seen"]["forbidden"])
