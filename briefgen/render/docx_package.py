@@ -209,12 +209,21 @@ def _as_utc(moment: dt.datetime) -> dt.datetime:
 # --- the archive --------------------------------------------------------------------
 
 
+class DeflatedPart(Part):
+    """A part whose blob comes with its deflated form (see :meth:`_Entry.compress`), so the archive stores that instead of compressing the blob again."""
+
+    def __init__(self, partname: PackURI, content_type: str, blob: bytes, package, deflated: bytes):
+        super().__init__(partname, content_type, blob, package)
+        self.deflated = deflated
+
+
 class PackageWriter:
     """The .docx archive of a package as python-docx would save it, with fixed timestamps and attributes.
 
     The parts in ``texts`` are written from the pieces their function yields, not from their
-    blob. Every part is compressed when the writer is made except the ``late`` ones, which
-    are compressed when :meth:`archive` is called: until then they may still change.
+    blob; a :class:`DeflatedPart` is stored as it comes. Every other part is compressed when
+    the writer is made except the ``late`` ones, which are compressed when :meth:`archive` is
+    called: until then they may still change.
     """
 
     def __init__(self, package, texts: Mapping[Part, Callable[[], Iterable[bytes]]], late: Collection[Part]):
@@ -231,7 +240,9 @@ class PackageWriter:
         ]
         for part in parts:
             pieces = texts[part] if part in texts else lambda part=part: [part.blob]
-            if part in late:
+            if isinstance(part, DeflatedPart):
+                self._entries.append(_Entry.deflated(part.partname.membername, part.blob, part.deflated))
+            elif part in late:
                 self._entries.append((part.partname.membername, pieces))
             else:
                 self._entries.append(_Entry.compress(part.partname.membername, pieces()))
@@ -267,6 +278,11 @@ _DOS_TIME = 0  # 00:00:00
 _DOS_DATE = (ZIP_EPOCH[0] - 1980) << 9 | ZIP_EPOCH[1] << 5 | ZIP_EPOCH[2]
 
 
+def deflate(data: bytes) -> bytes:
+    """Return ``data`` deflated as the archive stores a part."""
+    return _Entry.compress("", [data]).data
+
+
 @dataclass
 class _Entry:
     """One compressed member of the archive."""
@@ -289,6 +305,11 @@ class _Entry:
             size += len(piece)
         data.append(compressor.flush())
         return cls(name.encode("ascii"), b"".join(data), crc, size)
+
+    @classmethod
+    def deflated(cls, name: str, content: bytes, deflated: bytes) -> _Entry:
+        """Return the entry ``name`` holding ``content``, stored as ``deflated``: ``content`` as :meth:`compress` deflates it."""
+        return cls(name.encode("ascii"), deflated, zlib.crc32(content), len(content))
 
     def header(self, record: struct.Struct, signature: bytes) -> bytes:
         """Return the local (``_LOCAL_HEADER``) or central directory record of the entry, without its name."""
