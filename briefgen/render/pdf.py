@@ -12,6 +12,8 @@ comes from the document's metadata and the file identifier is a digest of the fi
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
@@ -32,6 +34,7 @@ from reportlab.lib.colors import Color, HexColor, toColor
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFError
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import BaseDocTemplate, PageTemplate, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus import paragraph as reportlab_paragraph
@@ -59,6 +62,8 @@ from briefgen.document import (
     plain_text,
 )
 
+from briefgen.forked import ForkedCall, can_fork
+
 from .pdf_footnotes import (
     FootnoteFrame,
     FootnoteLedger,
@@ -77,6 +82,7 @@ from .pdf_pack import (
     TextFace,
     logo_image,
 )
+from .pdf_split import LaidOutPages, NotReplayable, RecordingCanvas, check_fonts, frozen_font_error, replay_page, seed_fonts
 
 __all__ = ["heading_keys", "render_pdf", "render_pdf_with_pages"]
 
@@ -96,14 +102,96 @@ def render_pdf_with_pages(document: Document) -> tuple[bytes, dict[str, int]]:
 
 
 def _render(document: Document) -> tuple[bytes, dict[str, int]]:
+    block_texts = [_drawn_text(block) for block in document.blocks]
+    tail_block = _tail_block(document.blocks, [len(text) for text in block_texts])
+    if tail_block is not None:
+        try:
+            return _render_in_two_parts(document, tail_block, _characters("".join(block_texts)))
+        except NotReplayable:
+            pass  # the seed did not foresee something; lay everything out on one canvas
+    return _render_in_one_part(document)
+
+
+def _render_in_one_part(document: Document, *, seed_characters: str | None = None) -> tuple[bytes, dict[str, int]]:
+    """Lay the whole document out on one canvas; with ``seed_characters``, its fonts seeded as for a two-part layout."""
+    sheet, story, flowables = _story(document)
+    seed = None if seed_characters is None else _FontSeed(sheet.font_names, seed_characters)
+    buffer = io.BytesIO()
+    template = _BriefDocTemplate(buffer, document.metadata, sheet, _ledger(story, sheet), story, seed=seed)
+    # The builder's footnotes and shared cells reach every paragraph; without it each one
+    # is freed once drawn (platypus drops flowables from the list as it places them).
+    del story
+    template.build(flowables or [Spacer(0, 0)])  # a PDF needs at least one page
+    return template.finish(buffer), _heading_pages(document, template)
+
+
+def _render_in_two_parts(document: Document, tail_block: int, seed_characters: str) -> tuple[bytes, dict[str, int]]:
+    """Lay the blocks after ``tail_block`` (a page break) out separately, in a child process where one can run, and replay them after the rest.
+
+    Both canvases are seeded with ``seed_characters``, which must hold every character the
+    document's text is drawn with.
+    """
+    sheet, story, flowables = _story(document)
+    split = story.block_starts[tail_block]
+    head, tail = flowables[:split], flowables[split + 1 :]  # the page break itself is where the parts meet
+    del flowables
+    seed = _FontSeed(sheet.font_names, seed_characters)
+    tail_layout = _TailLayout(document.metadata, sheet, story, tail, seed)
+    buffer = io.BytesIO()
+    template = _BriefDocTemplate(buffer, document.metadata, sheet, _ledger(story, sheet), story, seed=seed)
+    del story, tail
+    job = ForkedCall(tail_layout.run) if can_fork() else None
+    with job or contextlib.nullcontext():
+        if job is not None:
+            del tail_layout  # the child has its own copy
+        template.build(head)
+        laid_out = job.result() if job is not None else tail_layout.run()
+    template.append_pages(laid_out)
+    return template.finish(buffer), _heading_pages(document, template)
+
+
+class _TailLayout:
+    """The closing part of a document, laid out on a recording canvas of its own."""
+
+    def __init__(self, metadata: Metadata, sheet: _StyleSheet, story: _StoryBuilder, flowables: list[Flowable], seed: _FontSeed) -> None:
+        self._template = _BriefDocTemplate(io.BytesIO(), metadata, sheet, _ledger(story, sheet), story, seed=seed, recording=True)
+        self._flowables = flowables
+        self._seed = seed
+
+    def run(self) -> LaidOutPages:
+        """Lay the part out and return its recorded pages."""
+        template = self._template
+        try:
+            template.build(self._flowables, canvasmaker=RecordingCanvas)
+        except PDFError as error:
+            raise frozen_font_error(error) or error
+        check_fonts(template.canv, self._seed.font_names)
+        return LaidOutPages(template.canv.pages, template.destination_pages, template.cover_pages)
+
+
+@dataclass(frozen=True)
+class _FontSeed:
+    """The fonts, in order, and the characters that both canvases of a two-part layout number alike before drawing."""
+
+    font_names: tuple[str, ...]
+    characters: str
+
+
+def _story(document: Document) -> tuple[_StyleSheet, _StoryBuilder, list[Flowable]]:
+    """Return the house style's sheet, the story builder and the document's flowables."""
     style = document.style
     # A style naming one family uses it throughout rather than a Latin-only built-in font.
     body = _register_family(style.body_font or style.heading_font, _TIMES)
     heading = _register_family(style.heading_font or style.body_font, _HELVETICA)
     sheet = _StyleSheet(style, body, heading)
     story = _StoryBuilder(sheet, document.blocks)
-    flowables = story.build()
-    ledger = FootnoteLedger(
+    return sheet, story, story.build()
+
+
+def _ledger(story: _StoryBuilder, sheet: _StyleSheet) -> FootnoteLedger:
+    """Return a footnote ledger for the story's footnotes."""
+    style = sheet.style
+    return FootnoteLedger(
         story.footnotes,
         sheet.text_width,
         # A footnote never breaks across pages, so each must fit under one line of text.
@@ -115,19 +203,85 @@ def _render(document: Document) -> tuple[bytes, dict[str, int]]:
         rule_width=0.5,
         rule_colour=sheet.rule_colour,
     )
-    buffer = io.BytesIO()
-    template = _BriefDocTemplate(buffer, document.metadata, style, sheet, ledger, story.outline, story.contents_numbers)
-    # The builder's footnotes and shared cells reach every paragraph; without it each one
-    # is freed once drawn (platypus drops flowables from the list as it places them).
-    del story
-    template.build(flowables or [Spacer(0, 0)])  # a PDF needs at least one page
-    data = template.finish(buffer)
+
+
+def _heading_pages(document: Document, template: _BriefDocTemplate) -> dict[str, int]:
+    """Return the page of each heading by its :func:`heading_keys` key, the first one's where keys repeat."""
     pages: dict[str, int] = {}
     for key, (index, _) in zip(heading_keys(document), _headings(document.blocks)):
         page = template.destination_pages.get(_heading_destination(index))
         if page is not None:
             pages.setdefault(key, page)
-    return data, pages
+    return pages
+
+
+# --- choosing where a document splits -------------------------------------------------
+
+# Below this many characters of text a second process costs more than it saves (a
+# one-statement note has about 6,000; a ten-statement pack about 60,000).
+_TWO_PART_MINIMUM = 40_000
+# The share of the text laid out in the child: the parent also replays the child's pages
+# and writes the file once both parts are done, so it takes the smaller part.
+_TAIL_SHARE = 0.55
+# Characters the renderer draws beyond the document's own text: list numbers, bullets and
+# footnote numbers.
+_RENDERER_CHARACTERS = "0123456789.•"
+
+
+def _tail_block(blocks: tuple, weights: list[int]) -> int | None:
+    """Return the index of the page break where ``blocks`` of ``weights`` are best split in two for layout, or None if they should not be."""
+    total = sum(weights)
+    if total < _TWO_PART_MINIMUM:
+        return None
+    target = total * (1 - _TAIL_SHARE)
+    best: int | None = None
+    best_before = before = 0
+    for index, block in enumerate(blocks):
+        # Only between two runs of ordinary content, so each part starts and ends as the whole would.
+        if (
+            isinstance(block, PageBreak)
+            and 0 < index < len(blocks) - 1
+            and isinstance(blocks[index - 1], _PLAIN_BLOCKS)
+            and isinstance(blocks[index + 1], _PLAIN_BLOCKS)
+            and (best is None or abs(before - target) < abs(best_before - target))
+        ):
+            best, best_before = index, before
+        before += weights[index]
+    return best
+
+
+_PLAIN_BLOCKS = (Heading, ParagraphBlock, ListBlock, TableBlock)
+
+
+def _characters(text: str) -> str:
+    """Return, sorted, every character ``text`` can be drawn with: as written, in capitals, and the renderer's own."""
+    return "".join(sorted(set(text) | set(text.upper()) | set(_RENDERER_CHARACTERS)))
+
+
+def _drawn_text(block: object) -> str:
+    """Return the text of a block, its footnotes' included, as one string."""
+    texts: list[str] = []
+    _collect_text(block, texts)
+    return "".join(texts)
+
+
+def _collect_text(value: object, texts: list[str]) -> None:
+    kind = type(value)
+    if kind is Text:
+        texts.append(value.text)
+    elif kind is tuple:
+        for item in value:
+            _collect_text(item, texts)
+    elif kind in (Link, Footnote, Heading, ParagraphBlock):
+        _collect_text(value.children, texts)
+    elif kind is ListBlock:
+        _collect_text(value.items, texts)
+    elif kind is TableBlock:
+        _collect_text((value.header, value.rows), texts)
+    elif kind is Cover:
+        _collect_text((value.title, value.subtitle, value.details), texts)
+    elif kind is Contents:
+        _collect_text(value.title, texts)
 
 
 # Layout allocates millions of small containers that live until their page is drawn, and
@@ -263,6 +417,8 @@ class _StyleSheet:
         self.style = style
         self.body_faces = body
         self.heading_faces = heading
+        #: Every font the styles draw with, body faces first.
+        self.font_names = tuple(dict.fromkeys((*dataclasses.astuple(body), *dataclasses.astuple(heading))))
         self.text_width = style.page_width - style.margin_left - style.margin_right
         self.body_leading = style.body_size * style.leading
         self.text_colour = _colour(style.text_colour)
@@ -881,11 +1037,14 @@ class _StoryBuilder:
         self.footnotes: dict[int, Paragraph] = {}
         #: The page-number forms of the contents entries.
         self.contents_numbers = ContentsNumbers()
+        #: The index of each block's first flowable, filled by :meth:`build`.
+        self.block_starts: list[int] = []
 
     def build(self) -> list[Flowable]:
         """Return the story's flowables."""
         flowables: list[Flowable] = []
         for index, block in enumerate(self._blocks):
+            self.block_starts.append(len(flowables))
             if isinstance(block, Heading):
                 flowables.append(self._heading(block, _heading_destination(index)))
             elif isinstance(block, ParagraphBlock):
@@ -1128,18 +1287,25 @@ class _BriefDocTemplate(BaseDocTemplate):
         self,
         buffer: io.BytesIO,
         metadata: Metadata,
-        style: Style,
         sheet: _StyleSheet,
         ledger: FootnoteLedger,
-        outline: dict[str, _OutlineEntry],
-        contents_numbers: ContentsNumbers,
+        story: _StoryBuilder,
+        *,
+        seed: _FontSeed | None = None,
+        recording: bool = False,
     ) -> None:
+        style = sheet.style
         self.footnote_ledger = ledger  # read by FootnoteFrame through the canvas
-        self._outline = outline
-        self._contents_numbers = contents_numbers
+        self._outline = story.outline
+        self._contents_numbers = story.contents_numbers
+        self._seed = seed
+        # A recording template lays out part of a document: its pages get their furniture
+        # when replayed, once their numbers in the whole document are known.
+        self._recording = recording
         #: The page each heading (by destination name) starts on, filled in as they are drawn.
         self.destination_pages: dict[str, int] = {}
-        self._cover_pages: set[int] = set()
+        #: The pages that are covers, which carry no running foot.
+        self.cover_pages: set[int] = set()
         self._created = metadata.created
         self._furniture = _furniture(metadata, style, sheet)
         super().__init__(
@@ -1171,9 +1337,11 @@ class _BriefDocTemplate(BaseDocTemplate):
         self.addPageTemplates([PageTemplate(id="page", frames=[body], onPageEnd=self._end_page)])
 
     def beforeDocument(self) -> None:
-        """Stamp the creation date from the metadata instead of reportlab's fixed invariant date."""
+        """Stamp the creation date from the metadata instead of reportlab's fixed invariant date, and seed the fonts of a two-part layout."""
         if self._created is not None:
             self.canv.setDateFormatter(_pdf_date_formatter(self._created))
+        if self._seed is not None:
+            seed_fonts(self.canv, self._seed.font_names, self._seed.characters, freeze=self._recording)
 
     def beforePage(self) -> None:
         """Start the page with an empty footnote block."""
@@ -1182,7 +1350,7 @@ class _BriefDocTemplate(BaseDocTemplate):
     def afterFlowable(self, flowable: Flowable) -> None:
         """Note the page of a heading and add its outline entry once it has been drawn."""
         if getattr(flowable, "briefgen_cover", False):
-            self._cover_pages.add(self.page)
+            self.cover_pages.add(self.page)
         key = getattr(getattr(flowable, "style", None), "briefgen_bookmark", None)
         if key is not None and key not in self.destination_pages:
             self.destination_pages[key] = self.page
@@ -1191,7 +1359,19 @@ class _BriefDocTemplate(BaseDocTemplate):
 
     def _end_page(self, canv, doc) -> None:
         self.footnote_ledger.draw(canv, self.leftMargin, self.bottomMargin)
-        self._furniture.draw(canv, self.page, cover=self.page in self._cover_pages)
+        if not self._recording:
+            self._furniture.draw(canv, self.page, cover=self.page in self.cover_pages)
+
+    def append_pages(self, part: LaidOutPages) -> None:
+        """Add the recorded pages of a separately laid-out part after the pages laid out so far."""
+        offset = self.page
+        for page, record in enumerate(part.pages, start=offset + 1):
+            cover = page - offset in part.cover_pages
+            replay_page(self.canv, record, lambda canv: self._furniture.draw(canv, page, cover=cover))  # noqa: B023 (called at once)
+        for key, page in part.destination_pages.items():
+            self.destination_pages.setdefault(key, offset + page)
+        self.cover_pages.update(offset + page for page in part.cover_pages)
+        self.page = offset + len(part.pages)
 
     def finish(self, buffer: io.BytesIO) -> bytes:
         """Write the page numbers now that every page is known, save, and return the PDF bytes."""

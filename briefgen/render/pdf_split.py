@@ -1,0 +1,150 @@
+"""Laying a document's closing part out separately, so that two cores share a long PDF.
+
+A pack is a run of sections that each start on a new page. Its last sections can be laid
+out on a canvas of their own, in another process, while the first ones are laid out on
+the document's canvas; the pages of the separate part are recorded
+(:class:`RecordingCanvas`) and then replayed onto the document's canvas after its own
+pages (:func:`replay_page`). Replayed pages are byte for byte the pages the document's
+canvas would have drawn itself, provided both canvases number their fonts and encode
+their characters alike: both are seeded with every font and character the document can
+use before anything is drawn (:func:`seed_fonts`), and the separate canvas is frozen
+after seeding, so that anything unforeseen stops it (:class:`NotReplayable`) instead of
+encoding text differently. The page furniture (page numbers, running foot, markings) is
+drawn at replay, when the page's number in the whole document is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFError
+from reportlab.pdfgen.canvas import Canvas
+
+__all__ = ["LaidOutPages", "NotReplayable", "PageRecord", "RecordingCanvas", "check_fonts", "replay_page", "seed_fonts"]
+
+
+class NotReplayable(Exception):
+    """The separately laid-out part used something that cannot be replayed onto another canvas."""
+
+
+@dataclass
+class PageRecord:
+    """One recorded page: its content operators, the resources they name, and its link and bookmark calls in order."""
+
+    code: list[str]
+    forms: list[str]
+    colours: dict
+    shadings: dict
+    #: ``(canvas method, positional arguments, keyword arguments)``, in the order they were made.
+    calls: list[tuple[str, tuple, dict[str, Any]]] = field(default_factory=list)
+
+
+@dataclass
+class LaidOutPages:
+    """The recorded pages of a separately laid-out part, with the part's own page numbers (1-based) of its headings and covers."""
+
+    pages: list[PageRecord]
+    destination_pages: dict[str, int]
+    cover_pages: set[int]
+
+
+class RecordingCanvas(Canvas):
+    """A canvas that keeps each finished page as a :class:`PageRecord` in :attr:`pages` instead of adding it to its own document."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.pages: list[PageRecord] = []
+        self._calls: list[tuple[str, tuple, dict[str, Any]]] = []
+        super().__init__(*args, **kwargs)
+
+    # Link annotations are recorded with their rectangle already in page space, because
+    # the replaying canvas has its own transformation in force when it makes them.
+    def linkRect(self, contents, destinationname, Rect=None, addtopage=1, name=None, relative=1, **kw):  # noqa: N802, N803 (reportlab's names)
+        """Record a link to a named destination, then make it here too."""
+        rect = self._absRect(Rect, relative)
+        self._calls.append(("linkRect", (contents, destinationname, rect), {"addtopage": addtopage, "name": name, "relative": 0, **kw}))
+        return super().linkRect(contents, destinationname, rect, addtopage, name, relative=0, **kw)
+
+    def linkURL(self, url, rect, relative=0, thickness=0, color=None, dashArray=None, kind="URI", **kw):  # noqa: N802, N803
+        """Record a link to a URL, then make it here too."""
+        rect = self._absRect(rect, relative)
+        options = {"relative": 0, "thickness": thickness, "color": color, "dashArray": dashArray, "kind": kind, **kw}
+        self._calls.append(("linkURL", (url, rect), options))
+        return super().linkURL(url, rect, **options)
+
+    def bookmarkPage(self, key, fit="Fit", left=None, top=None, bottom=None, right=None, zoom=None):  # noqa: N802
+        """Record a destination on this page, then make it here too."""
+        options = {"fit": fit, "left": left, "top": top, "bottom": bottom, "right": right, "zoom": zoom}
+        self._calls.append(("bookmarkPage", (key,), options))
+        return super().bookmarkPage(key, **options)
+
+    def addOutlineEntry(self, title, key, level=0, closed=None):  # noqa: N802
+        """Record an outline entry, made when the page it belongs to is replayed."""
+        self._calls.append(("addOutlineEntry", (title, key), {"level": level, "closed": closed}))
+
+    def drawImage(self, *args: Any, **kwargs: Any):  # noqa: N802
+        """Refuse: an image is a resource of the document that records it, not of the one replaying."""
+        raise NotReplayable("an image on a separately laid-out page")
+
+    drawInlineImage = drawImage
+
+    def beginForm(self, *args: Any, **kwargs: Any) -> None:  # noqa: N802
+        """Refuse: a form defined here would be missing from the document that replays the page."""
+        raise NotReplayable("a form defined on a separately laid-out page")
+
+    def showPage(self) -> None:  # noqa: N802
+        """Record the finished page and start the next one."""
+        if self._extgstate._c or self._psCommandsBeforePage or self._psCommandsAfterPage:
+            raise NotReplayable("page state that is not recorded (transparency or PostScript)")
+        self.pages.append(PageRecord(self._code, self._formsinuse, self._colorsUsed, self._shadingUsed, self._calls))
+        self._calls = []
+        # The accumulators are replaced, not cleared, when the next page starts, so the
+        # record keeps this page's lists; nothing is added to this canvas's document.
+        self._startPage()
+
+
+def replay_page(canvas: Canvas, page: PageRecord, furniture: Callable[[Canvas], None]) -> None:
+    """Draw a recorded page on ``canvas`` as its next page, with ``furniture`` drawn last, and finish the page."""
+    canvas._code = page.code
+    canvas._formsinuse = page.forms
+    canvas._colorsUsed = page.colours
+    canvas._shadingUsed = page.shadings
+    for method, args, kwargs in page.calls:
+        getattr(canvas, method)(*args, **kwargs)
+    furniture(canvas)
+    canvas.showPage()
+
+
+def seed_fonts(canvas: Canvas, font_names: Iterable[str], characters: str, *, freeze: bool) -> None:
+    """Number ``font_names`` in the canvas's document in the order given and encode ``characters`` in each, before anything is drawn.
+
+    With ``freeze``, a character or font the seed did not foresee raises
+    :class:`NotReplayable` when drawn, instead of being numbered differently from the
+    canvas the pages will be replayed on.
+    """
+    document = canvas._doc
+    for name in dict.fromkeys(font_names):
+        font = pdfmetrics.getFont(name)
+        if font._dynamicFont:
+            font.splitString(characters, document)
+            font.getSubsetInternalName(0, document)
+            if freeze:
+                font.state[document].frozen = 1
+        else:
+            document.getInternalFontName(name)
+
+
+def check_fonts(canvas: Canvas, font_names: Iterable[str]) -> None:
+    """Raise :class:`NotReplayable` if the canvas's document uses a font beyond ``font_names`` (the seeded ones)."""
+    extra = set(canvas._doc.fontMapping) - set(font_names)
+    if extra:
+        raise NotReplayable(f"fonts not seeded: {', '.join(sorted(extra))}")
+
+
+def frozen_font_error(error: PDFError) -> NotReplayable | None:
+    """Return the :class:`NotReplayable` that a frozen seeded font's refusal of a new character means, or None for other PDF errors."""
+    if "is already frozen" in str(error):
+        return NotReplayable(str(error))
+    return None

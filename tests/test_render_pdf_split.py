@@ -1,0 +1,82 @@
+"""A long document's PDF laid out in two parts, the second on a recording canvas (in a child process where one can run), is the PDF one canvas lays out.
+
+The two-part layout seeds both canvases' fonts with every character of the document, so
+its bytes are compared with one canvas seeded alike; its text, page by page, with the
+ordinary one-canvas layout.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from briefgen.document import PageBreak, Paragraph, Text
+from briefgen.render import pdf
+from briefgen.render.pdf import render_pdf_with_pages
+from conftest import make_sample_document, make_sample_pack_document
+from helpers import pdf_pages_text
+
+
+@pytest.fixture
+def long_pack(monkeypatch):
+    """A twelve-section fictional pack, split like a long one (the size threshold lowered)."""
+    monkeypatch.setattr(pdf, "_TWO_PART_MINIMUM", 0)
+    return make_sample_pack_document(sections=12)
+
+
+def _split(document):
+    texts = [pdf._drawn_text(block) for block in document.blocks]
+    return pdf._tail_block(document.blocks, [len(text) for text in texts]), pdf._characters("".join(texts))
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["child process", "in process"])
+def test_two_parts_are_byte_for_byte_one_seeded_canvas(long_pack, monkeypatch, fork):
+    if not fork:
+        monkeypatch.setenv("BRIEFGEN_NO_FORK", "1")
+    elif not pdf.can_fork():
+        pytest.skip("no fork on this machine")
+    tail_block, characters = _split(long_pack)
+    assert tail_block is not None and tail_block > 2  # after the cover and contents
+    two_parts = pdf._render_in_two_parts(long_pack, tail_block, characters)
+    one_canvas = pdf._render_in_one_part(long_pack, seed_characters=characters)
+    assert two_parts == one_canvas
+
+
+def test_two_parts_read_as_the_ordinary_layout(long_pack, monkeypatch):
+    calls = []
+    two_parts = pdf._render_in_two_parts
+    monkeypatch.setattr(pdf, "_render_in_two_parts", lambda *args: calls.append(args) or two_parts(*args))
+    data, pages = render_pdf_with_pages(long_pack)
+    ordinary, ordinary_pages = pdf._render_in_one_part(long_pack)
+    assert len(calls) == 1  # the split was taken
+    assert pdf_pages_text(data) == pdf_pages_text(ordinary)
+    assert pages == ordinary_pages
+    # Headings of both parts are in the page map, at increasing pages.
+    sections = [pages[f"section-{n}"] for n in range(1, 13)]
+    assert sections == sorted(sections) and len(set(sections)) == 12
+
+
+def test_a_character_the_seed_missed_falls_back_to_one_canvas(long_pack, monkeypatch):
+    # Without the bullet among the renderer's characters, the tail's lists meet a character
+    # its frozen fonts refuse; the whole document is then laid out on one canvas.
+    monkeypatch.setattr(pdf, "_RENDERER_CHARACTERS", "0123456789.")
+    data, pages = render_pdf_with_pages(long_pack)
+    assert (data, pages) == pdf._render_in_one_part(long_pack)
+
+
+def test_a_note_is_laid_out_on_one_canvas():
+    note = make_sample_document()
+    texts = [pdf._drawn_text(block) for block in note.blocks]
+    assert pdf._tail_block(note.blocks, [len(text) for text in texts]) is None
+
+
+def test_the_split_falls_at_a_page_break_between_ordinary_blocks_near_the_tail_share():
+    blocks = []
+    for _ in range(10):
+        blocks += [PageBreak(), Paragraph((Text("x" * 10_000),))]
+    weights = [len(pdf._drawn_text(block)) for block in blocks]
+    index = pdf._tail_block(tuple(blocks), weights)
+    assert isinstance(blocks[index], PageBreak)
+    head = sum(weights[:index])
+    assert abs(head - sum(weights) * (1 - pdf._TAIL_SHARE)) <= 10_000
+    # A page break that opens the document, or follows another, is never chosen.
+    assert pdf._tail_block((PageBreak(), PageBreak(), *blocks[1:]), [0, 0, *weights[1:]]) != 1
