@@ -9,7 +9,8 @@ byte-identical from run to run.
 Deflating the eight shipped fonts (2.9 MB) took a fifth of a second of every build, so
 each lies ready beside its font file in the package, obfuscated and deflated, in a
 ``.odttf.deflate`` file; ``python -m briefgen.render.docx_fonts`` writes them anew after
-a shipped font changes.
+a shipped font changes. They serve whatever zlib Python links: another zlib might deflate
+a font to other, equally valid bytes, so the fonts' bytes in a .docx no longer depend on it.
 """
 
 from __future__ import annotations

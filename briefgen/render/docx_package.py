@@ -210,7 +210,7 @@ def _as_utc(moment: dt.datetime) -> dt.datetime:
 
 
 class DeflatedPart(Part):
-    """A part whose blob comes with its deflated form (see :meth:`_Entry.compress`), so the archive stores that instead of compressing the blob again."""
+    """A part whose blob comes with its deflated form (see :func:`deflate`), which the archive stores instead of compressing the blob again."""
 
     def __init__(self, partname: PackURI, content_type: str, blob: bytes, package, deflated: bytes):
         super().__init__(partname, content_type, blob, package)
