@@ -15,6 +15,7 @@ drawn at replay, when the page's number in the whole document is known.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,8 @@ class NotReplayable(Exception):
 class PageRecord:
     """One recorded page: its content operators, the resources they name, and its link and bookmark calls in order."""
 
-    code: list[str]
+    #: The page's operators so far, joined into one string and deflated (None for an empty page).
+    code: bytes | None
     forms: list[str]
     colours: dict
     shadings: dict
@@ -98,7 +100,10 @@ class RecordingCanvas(Canvas):
         """Record the finished page and start the next one."""
         if self._extgstate._c or self._psCommandsBeforePage or self._psCommandsAfterPage:
             raise NotReplayable("page state that is not recorded (transparency or PostScript)")
-        self.pages.append(PageRecord(self._code, self._formsinuse, self._colorsUsed, self._shadingUsed, self._calls))
+        # Joined as reportlab joins a page's operators, and compressed: a long part's pages
+        # wait here and in the pipe until the whole part is laid out.
+        code = zlib.compress("\n".join(self._code).encode(), 1) if self._code else None
+        self.pages.append(PageRecord(code, self._formsinuse, self._colorsUsed, self._shadingUsed, self._calls))
         self._calls = []
         # The accumulators are replaced, not cleared, when the next page starts, so the
         # record keeps this page's lists; nothing is added to this canvas's document.
@@ -107,7 +112,7 @@ class RecordingCanvas(Canvas):
 
 def replay_page(canvas: Canvas, page: PageRecord, furniture: Callable[[Canvas], None]) -> None:
     """Draw a recorded page on ``canvas`` as its next page, with ``furniture`` drawn last, and finish the page."""
-    canvas._code = page.code
+    canvas._code = [] if page.code is None else [zlib.decompress(page.code).decode()]
     canvas._formsinuse = page.forms
     canvas._colorsUsed = page.colours
     canvas._shadingUsed = page.shadings
