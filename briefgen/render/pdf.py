@@ -1427,8 +1427,9 @@ class _Output:
         self._parts.append(data)
 
     def value(self) -> bytes:
-        """Return everything written, in order."""
-        return self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
+        """Return everything written, in order, and forget it."""
+        parts, self._parts = self._parts, []
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 #: reportlab's trailer file identifier: the same 16 bytes twice, as lower-case hex strings.
