@@ -17,7 +17,7 @@ from typing import Union
 # --- inline content -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Text:
     """A run of literal text, optionally bold and/or italic."""
 
@@ -26,7 +26,7 @@ class Text:
     italic: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """A hyperlink to an external ``href`` whose visible content is ``children``."""
 
@@ -34,7 +34,7 @@ class Link:
     children: tuple[Inline, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Footnote:
     """A note whose marker stands where it occurs and whose ``children`` go to the page foot.
 
@@ -46,7 +46,7 @@ class Footnote:
     children: tuple[Inline, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineBreak:
     """A forced line break inside a paragraph."""
 
@@ -57,7 +57,7 @@ Inline = Union[Text, Link, Footnote, LineBreak]
 # --- blocks -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heading:
     """A heading; ``level`` 0 is the document title, 1–3 are section levels."""
 
@@ -77,7 +77,7 @@ PARAGRAPH_ROLES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paragraph:
     """A paragraph of inline content playing one of :data:`PARAGRAPH_ROLES`."""
 
@@ -85,7 +85,7 @@ class Paragraph:
     role: str = "body"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListBlock:
     """A bulleted (or, with ``ordered``, numbered) list whose items are inline runs."""
 
@@ -93,7 +93,7 @@ class ListBlock:
     ordered: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Table:
     """A table with one header row and body rows of inline-content cells.
 
@@ -106,12 +106,12 @@ class Table:
     widths: tuple[float, ...] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageBreak:
     """Start the following content on a new page."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cover:
     """A title page on its own: title, subtitle and labelled details (meeting, date, …)."""
 
@@ -120,7 +120,7 @@ class Cover:
     details: tuple[tuple[tuple[Inline, ...], tuple[Inline, ...]], ...] = ()  # (label, value) pairs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contents:
     """A table of contents listing the headings of levels 1..``depth`` with their page numbers.
 
@@ -138,7 +138,7 @@ Block = Union[Heading, Paragraph, ListBlock, Table, PageBreak, Cover, Contents]
 # --- document -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Metadata:
     """Document properties written to DOCX core properties and the PDF info dictionary."""
 
@@ -154,7 +154,7 @@ class Metadata:
     """Wording of the page number in the footer, with ``{page}`` and ``{pages}`` placeholders."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CalendarEvent:
     """A dated event for calendar outputs: an all-day event on ``date``."""
 
@@ -166,7 +166,7 @@ class CalendarEvent:
     url: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FontFamily:
     """One typeface: its family name and the file of each of its four styles."""
 
@@ -177,7 +177,7 @@ class FontFamily:
     bold_italic: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Style:
     """The house style: page, type and colour, shared by every renderer.
 
@@ -208,7 +208,7 @@ class Style:
     logo_width: float = 110.0  # points; the height follows the image's proportions
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """A complete document: metadata, house style and a sequence of blocks."""
 
@@ -218,7 +218,7 @@ class Document:
     events: tuple[CalendarEvent, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EmailDraft:
     """The text of an email that carries a pack: subject and plain-text and HTML bodies."""
 
