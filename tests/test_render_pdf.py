@@ -526,3 +526,18 @@ def test_a_long_table_splits_page_by_page_as_reportlab_would_with_each_note_besi
     for text in windowed:
         for number in re.findall(r"Row (\d{3})", text):
             assert f"Note for row {number}." in text
+
+
+@pytest.mark.parametrize("ascii85", [True, False], ids=["ASCII85 and Flate", "Flate"])
+def test_pages_compressed_as_they_finish_are_the_bytes_reportlab_writes_at_save(monkeypatch, ascii85):
+    from reportlab import rl_config
+    from reportlab.pdfgen.canvas import Canvas
+
+    from briefgen.render import pdf
+
+    monkeypatch.setattr(rl_config, "useA85", int(ascii85))
+    document = make_sample_document(footnotes=40)  # several pages
+    compressed_as_they_finish = render_pdf(document)
+    monkeypatch.setattr(pdf, "_PageCompressingCanvas", Canvas)
+    assert compressed_as_they_finish == render_pdf(document)
+    assert (b"/ASCII85Decode" in compressed_as_they_finish) == ascii85

@@ -1311,7 +1311,6 @@ class _PageCompressingCanvas(Canvas):
         page.stream = None
 
 
-
 class _BriefDocTemplate(BaseDocTemplate):
     """One page template whose body frame yields room at its foot to the page's footnotes."""
 
