@@ -201,8 +201,8 @@ def bench_size(size: int, runs: int, root: Path, env: dict[str, str], pandoc: st
                 theirs.append(measure([pandoc, "pack.md", "-o", "pack.docx"], workspace, env))
                 say(f"N={size}: run {number + 1}/{runs}: pandoc {theirs[-1].seconds:.2f} s, {theirs[-1].peak_mib:.0f} MiB")
     # Sampling /proc/<pid>/smaps_rollup walks the processes' page tables (~15 ms for two of
-    # 300 MB) and takes their memory-map locks, which slows the build it measures: the
-    # processes' total is sampled in one more build, untimed.
+    # 300 MB, every 50 ms) beside a build that uses both cores: the processes' total is
+    # sampled in one more build, untimed.
     tree_run = measure(briefgen("build", "--quiet"), workspace, env, sample_tree=True)
     say(f"N={size}: untimed build: all processes {tree_run.tree_mib:.0f} MiB")
     (pdf,) = (workspace / "output").glob("*.pdf")
