@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from briefgen.document import PageBreak, Paragraph, Text
+from briefgen.document import Contents, PageBreak, Paragraph, Text
 from briefgen.render import pdf
 from briefgen.render.pdf import render_pdf_with_pages
 from conftest import make_sample_document, make_sample_pack_document
@@ -39,6 +39,15 @@ def test_two_parts_are_byte_for_byte_one_seeded_canvas(long_pack, monkeypatch, f
     two_parts = pdf._render_in_two_parts(long_pack, tail_block, characters)
     one_canvas = pdf._render_in_one_part(long_pack, seed_characters=characters)
     assert two_parts == one_canvas
+
+
+def test_a_short_first_part_hangs_its_notes_by_the_widest_number_of_the_whole(long_pack, monkeypatch):
+    # Most of the text goes to the second part: the first holds notes 1-9 only, the whole 36.
+    monkeypatch.setattr(pdf, "_TAIL_SHARE", 0.85)
+    tail_block, characters = _split(long_pack)
+    assert pdf._footnote_count(long_pack.blocks[:tail_block]) < 10 <= pdf._footnote_count(long_pack.blocks)
+    two_parts = pdf._render_in_two_parts(long_pack, tail_block, characters)
+    assert two_parts == pdf._render_in_one_part(long_pack, seed_characters=characters)
 
 
 def test_two_parts_read_as_the_ordinary_layout(long_pack, monkeypatch):
@@ -80,3 +89,6 @@ def test_the_split_falls_at_a_page_break_between_ordinary_blocks_near_the_tail_s
     assert abs(head - sum(weights) * (1 - pdf._TAIL_SHARE)) <= 10_000
     # A page break that opens the document, or follows another, is never chosen.
     assert pdf._tail_block((PageBreak(), PageBreak(), *blocks[1:]), [0, 0, *weights[1:]]) != 1
+    # Nor one before contents, whose page numbers the first part writes.
+    with_contents = (*blocks[:9], Contents((Text("Contents"),)), *blocks[9:])
+    assert pdf._tail_block(with_contents, [*weights[:9], 0, *weights[9:]]) > 9

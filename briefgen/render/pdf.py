@@ -129,42 +129,45 @@ def _render_in_two_parts(document: Document, tail_block: int, seed_characters: s
     """Lay the blocks after ``tail_block`` (a page break) out separately, in a child process where one can run, and replay them after the rest.
 
     Both canvases are seeded with ``seed_characters``, which must hold every character the
-    document's text is drawn with.
+    document's text is drawn with. Each part's flowables are built where it is laid out.
     """
-    sheet, story, flowables = _story(document)
-    split = story.block_starts[tail_block]
-    head, tail = flowables[:split], flowables[split + 1 :]  # the page break itself is where the parts meet
-    del flowables
-    # Footnotes are numbered in document order, so each part cites a run of numbers of its own.
-    notes_in_head = story.notes_before[tail_block]
-    head_notes, tail_notes = range(1, notes_in_head + 1), range(notes_in_head + 1, len(story.footnotes) + 1)
+    sheet = _sheet(document.style)
     seed = _FontSeed(sheet.font_names, seed_characters)
-    tail_layout = _TailLayout(document.metadata, sheet, _ledger(story, sheet, tail_notes), story, tail, seed)
-    template = _BriefDocTemplate(document.metadata, sheet, _ledger(story, sheet, head_notes), story, seed=seed)
-    del story, tail
-    job = ForkedCall(tail_layout.run) if can_fork() else None
+    footnotes = _footnote_count(document.blocks)
+    tail = _TailLayout(document, sheet, tail_block, footnotes, seed)
+    job = ForkedCall(tail.run) if can_fork() else None
     with job or contextlib.nullcontext():
-        if job is not None:
-            del tail_layout  # the child has its own copy
+        story = _StoryBuilder(sheet, document.blocks, footnote_count=footnotes)
+        head = story.build(stop=tail_block)
+        template = _BriefDocTemplate(document.metadata, sheet, _ledger(story, sheet), story, seed=seed)
+        del story
         template.build(head, canvasmaker=_PageCompressingCanvas)
-        laid_out = job.result() if job is not None else tail_layout.run()
+        laid_out = job.result() if job is not None else tail.run()
     template.append_pages(laid_out)
     return template.finish(), _heading_pages(document, template)
 
 
 class _TailLayout:
-    """The closing part of a document, laid out on a recording canvas of its own."""
+    """The blocks after a page break, built and laid out on a recording canvas of their own."""
 
-    def __init__(self, metadata: Metadata, sheet: _StyleSheet, ledger: FootnoteLedger, story: _StoryBuilder, flowables: list[Flowable], seed: _FontSeed) -> None:
-        self._template = _BriefDocTemplate(metadata, sheet, ledger, story, seed=seed, recording=True)
-        self._flowables = flowables
+    def __init__(self, document: Document, sheet: _StyleSheet, page_break: int, footnote_count: int, seed: _FontSeed) -> None:
+        self._document = document
+        self._sheet = sheet
+        self._page_break = page_break
+        self._footnote_count = footnote_count
         self._seed = seed
 
     def run(self) -> LaidOutPages:
-        """Lay the part out and return its recorded pages."""
-        template = self._template
+        """Build the part, lay it out and return its recorded pages."""
+        sheet = self._sheet
+        story = _StoryBuilder(sheet, self._document.blocks, footnote_count=self._footnote_count)
+        flowables = story.build(keep_from=self._page_break + 1)
+        if len(story.footnotes) and max(story.footnotes) != self._footnote_count:
+            raise NotReplayable("the footnotes were counted differently from how they were numbered")
+        template = _BriefDocTemplate(self._document.metadata, sheet, _ledger(story, sheet), story, seed=self._seed, recording=True)
+        del story
         try:
-            template.build(self._flowables, canvasmaker=RecordingCanvas)
+            template.build(flowables, canvasmaker=RecordingCanvas)
         except PDFError as error:
             raise frozen_font_error(error) or error
         check_fonts(template.canv, self._seed.font_names)
@@ -181,21 +184,24 @@ class _FontSeed:
 
 def _story(document: Document) -> tuple[_StyleSheet, _StoryBuilder, list[Flowable]]:
     """Return the house style's sheet, the story builder and the document's flowables."""
-    style = document.style
-    # A style naming one family uses it throughout rather than a Latin-only built-in font.
-    body = _register_family(style.body_font or style.heading_font, _TIMES)
-    heading = _register_family(style.heading_font or style.body_font, _HELVETICA)
-    sheet = _StyleSheet(style, body, heading)
+    sheet = _sheet(document.style)
     story = _StoryBuilder(sheet, document.blocks)
     return sheet, story, story.build()
 
 
-def _ledger(story: _StoryBuilder, sheet: _StyleSheet, numbers: range | None = None) -> FootnoteLedger:
-    """Return a footnote ledger for the story's footnotes, or for those of them numbered in ``numbers``."""
+def _sheet(style: Style) -> _StyleSheet:
+    """Return the style sheet of the house style, its fonts registered."""
+    # A style naming one family uses it throughout rather than a Latin-only built-in font.
+    body = _register_family(style.body_font or style.heading_font, _TIMES)
+    heading = _register_family(style.heading_font or style.body_font, _HELVETICA)
+    return _StyleSheet(style, body, heading)
+
+
+def _ledger(story: _StoryBuilder, sheet: _StyleSheet) -> FootnoteLedger:
+    """Return a footnote ledger for the story's footnotes."""
     style = sheet.style
-    notes = story.footnotes if numbers is None else {n: story.footnotes[n] for n in numbers}
     return FootnoteLedger(
-        notes,
+        story.footnotes,
         sheet.text_width,
         # A footnote never breaks across pages, so each must fit under one line of text.
         max_block_height=style.page_height - style.margin_top - style.margin_bottom - sheet.body_leading,
@@ -237,13 +243,16 @@ def _tail_block(blocks: tuple, weights: list[int]) -> int | None:
     if total < _TWO_PART_MINIMUM:
         return None
     target = total * (1 - _TAIL_SHARE)
+    # The contents' page numbers are written by the part that holds them, so a cover or
+    # contents never goes to the separate part.
+    first = max((index for index, block in enumerate(blocks) if isinstance(block, (Cover, Contents))), default=0) + 1
     best: int | None = None
     best_before = before = 0
     for index, block in enumerate(blocks):
         # Only between two runs of ordinary content, so each part starts and ends as the whole would.
         if (
             isinstance(block, PageBreak)
-            and 0 < index < len(blocks) - 1
+            and first < index < len(blocks) - 1
             and isinstance(blocks[index - 1], _PLAIN_BLOCKS)
             and isinstance(blocks[index + 1], _PLAIN_BLOCKS)
             and (best is None or abs(before - target) < abs(best_before - target))
@@ -254,6 +263,26 @@ def _tail_block(blocks: tuple, weights: list[int]) -> int | None:
 
 
 _PLAIN_BLOCKS = (Heading, ParagraphBlock, ListBlock, TableBlock)
+
+
+def _footnote_count(value: object) -> int:
+    """Return how many footnotes the renderer numbers in ``value``: those not inside another footnote."""
+    kind = type(value)
+    if kind is Footnote:
+        return 1
+    if kind is tuple:
+        return sum(_footnote_count(item) for item in value)
+    if kind in (Link, Heading, ParagraphBlock):
+        return _footnote_count(value.children)
+    if kind is ListBlock:
+        return _footnote_count(value.items)
+    if kind is TableBlock:
+        return _footnote_count((value.header, value.rows))
+    if kind is Cover:
+        return _footnote_count((value.title, value.subtitle, value.details))
+    if kind is Contents:
+        return _footnote_count(value.title)
+    return 0
 
 
 def _characters(text: str) -> str:
@@ -1022,9 +1051,11 @@ class _RemainingRows(Flowable):
 class _StoryBuilder:
     """Turns the document's blocks into platypus flowables, collecting footnotes, outline and contents."""
 
-    def __init__(self, sheet: _StyleSheet, blocks: tuple) -> None:
+    def __init__(self, sheet: _StyleSheet, blocks: tuple, *, footnote_count: int | None = None) -> None:
         self._sheet = sheet
         self._blocks = blocks
+        # The footnotes' numbers hang by the widest of all of them, built or not.
+        self._footnote_count = footnote_count
         self._headings = _headings(blocks)
         anchors: dict[str, str] = {}
         for index, heading in self._headings:
@@ -1040,17 +1071,21 @@ class _StoryBuilder:
         self.footnotes: dict[int, Paragraph] = {}
         #: The page-number forms of the contents entries.
         self.contents_numbers = ContentsNumbers()
-        #: The index of each block's first flowable, filled by :meth:`build`.
-        self.block_starts: list[int] = []
-        #: How many footnotes come before each block, filled by :meth:`build`.
-        self.notes_before: list[int] = []
 
-    def build(self) -> list[Flowable]:
-        """Return the story's flowables."""
+    def build(self, stop: int | None = None, *, keep_from: int = 0) -> list[Flowable]:
+        """Return the flowables of the blocks before ``stop`` (all by default) from block ``keep_from`` on.
+
+        The blocks before ``keep_from`` are built and dropped, so that footnote numbers and
+        outline levels run on as in the whole document; only the footnotes from there on
+        are kept, in :attr:`footnotes`.
+        """
         flowables: list[Flowable] = []
-        for index, block in enumerate(self._blocks):
-            self.block_starts.append(len(flowables))
-            self.notes_before.append(len(self._inline.footnotes))
+        notes_dropped = 0
+        for index, block in enumerate(self._blocks[:stop]):
+            if index == keep_from and index:
+                flowables.clear()
+                self._cells.clear()
+                notes_dropped = len(self._inline.footnotes)
             if isinstance(block, Heading):
                 flowables.append(self._heading(block, _heading_destination(index)))
             elif isinstance(block, ParagraphBlock):
@@ -1068,7 +1103,7 @@ class _StoryBuilder:
                 flowables.extend(self._contents(block, index))
             else:
                 raise TypeError(f"unknown block: {type(block).__name__}")
-        self.footnotes = self._footnote_paragraphs()
+        self.footnotes = self._footnote_paragraphs(notes_dropped)
         return flowables
 
     def _heading(self, heading: Heading, key: str) -> Paragraph:
@@ -1214,17 +1249,19 @@ class _StoryBuilder:
             paragraph = self._cells[key] = _Paragraph(markup, style)
         return paragraph
 
-    def _footnote_paragraphs(self) -> dict[int, Paragraph]:
+    def _footnote_paragraphs(self, dropped: int) -> dict[int, Paragraph]:
         sheet = self._sheet
         notes = self._inline.footnotes
-        if not notes:
+        if len(notes) <= dropped:
             return {}
-        widest = max(pdfmetrics.stringWidth(str(n), sheet.body_faces.regular, sheet.style.footnote_size) for n in notes)
+        count = len(notes) if self._footnote_count is None else self._footnote_count
+        widest = max(pdfmetrics.stringWidth(str(n), sheet.body_faces.regular, sheet.style.footnote_size) for n in range(1, count + 1))
         gap = sheet.style.footnote_size * 0.6
         style = ParagraphStyle("footnote-hung", parent=sheet.footnote, leftIndent=widest + gap, bulletIndent=widest)
         return {
             number: _Paragraph(markup, style, bulletText=str(number))
             for number, markup in notes.items()
+            if number > dropped
         }
 
 
