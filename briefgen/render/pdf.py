@@ -267,22 +267,9 @@ _PLAIN_BLOCKS = (Heading, ParagraphBlock, ListBlock, TableBlock)
 
 def _footnote_count(value: object) -> int:
     """Return how many footnotes the renderer numbers in ``value``: those not inside another footnote."""
-    kind = type(value)
-    if kind is Footnote:
+    if type(value) is Footnote:
         return 1
-    if kind is tuple:
-        return sum(_footnote_count(item) for item in value)
-    if kind in (Link, Heading, ParagraphBlock):
-        return _footnote_count(value.children)
-    if kind is ListBlock:
-        return _footnote_count(value.items)
-    if kind is TableBlock:
-        return _footnote_count((value.header, value.rows))
-    if kind is Cover:
-        return _footnote_count((value.title, value.subtitle, value.details))
-    if kind is Contents:
-        return _footnote_count(value.title)
-    return 0
+    return sum(_footnote_count(part) for part in _parts(value))
 
 
 def _characters(text: str) -> str:
@@ -298,22 +285,29 @@ def _drawn_text(block: object) -> str:
 
 
 def _collect_text(value: object, texts: list[str]) -> None:
-    kind = type(value)
-    if kind is Text:
+    if type(value) is Text:
         texts.append(value.text)
-    elif kind is tuple:
-        for item in value:
-            _collect_text(item, texts)
-    elif kind in (Link, Footnote, Heading, ParagraphBlock):
-        _collect_text(value.children, texts)
-    elif kind is ListBlock:
-        _collect_text(value.items, texts)
-    elif kind is TableBlock:
-        _collect_text((value.header, value.rows), texts)
-    elif kind is Cover:
-        _collect_text((value.title, value.subtitle, value.details), texts)
-    elif kind is Contents:
-        _collect_text(value.title, texts)
+    else:
+        for part in _parts(value):
+            _collect_text(part, texts)
+
+
+def _parts(value: object) -> tuple:
+    """Return the blocks or inline content directly inside ``value``, as the renderer reads them."""
+    kind = type(value)
+    if kind is tuple:
+        return value
+    if kind in (Link, Footnote, Heading, ParagraphBlock):
+        return value.children
+    if kind is ListBlock:
+        return value.items
+    if kind is TableBlock:
+        return (value.header, value.rows)
+    if kind is Cover:
+        return (value.title, value.subtitle, value.details)
+    if kind is Contents:
+        return value.title
+    return ()
 
 
 # Layout allocates millions of small containers that live until their page is drawn, and
