@@ -7,6 +7,8 @@ ordinary one-canvas layout.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from briefgen.document import Contents, PageBreak, Paragraph, Text
@@ -21,6 +23,11 @@ def long_pack(monkeypatch):
     """A twelve-section fictional pack, split like a long one (the size threshold lowered)."""
     monkeypatch.setattr(pdf, "_TWO_PART_MINIMUM", 0)
     return make_sample_pack_document(sections=12)
+
+
+def _embedded_fonts(data: bytes) -> set[str]:
+    """Return the names of the fonts a PDF embeds, without their subset tags."""
+    return {name.split(b"+")[-1].decode() for name in re.findall(rb"/FontName /(\S+)", data)}
 
 
 def _split(document):
@@ -59,6 +66,8 @@ def test_two_parts_read_as_the_ordinary_layout(long_pack, monkeypatch):
     assert len(calls) == 1  # the split was taken
     assert pdf_pages_text(data) == pdf_pages_text(ordinary)
     assert pages == ordinary_pages
+    # Seeding numbers every face of the style; those nothing drew with are not embedded.
+    assert _embedded_fonts(data) == _embedded_fonts(ordinary)
     # Headings of both parts are in the page map, at increasing pages.
     sections = [pages[f"section-{n}"] for n in range(1, 13)]
     assert sections == sorted(sections) and len(set(sections)) == 12

@@ -1325,10 +1325,16 @@ class _PageCompressingCanvas(Canvas):
     bytes are the same: the stream is what reportlab would write, deflated the same way.
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: The internal names (``/F3``) of the fonts whose subsets pages or forms have drawn with.
+        self.fonts_drawn: set[str] = set()
+
     def showPage(self) -> None:  # noqa: N802 (reportlab's name)
         """Finish the page, then replace its text stream with the compressed stream reportlab would write."""
         super().showPage()
         page = self._doc.Pages.pages[-1]
+        self._note_fonts(page.stream or "")
         if not (page.compression and page.stream):
             return  # left to reportlab: an empty page gets its placeholder stream at save
         # As PDFPage.check_format and PDFStream.format do it, filters applied last first.
@@ -1340,6 +1346,26 @@ class _PageCompressingCanvas(Canvas):
         contents.__Comment__ = "page stream"
         page.Contents = contents
         page.stream = None
+
+    def endForm(self, **extra_attributes) -> None:  # noqa: N802 (reportlab's name)
+        """Finish a form, noting the fonts it draws with."""
+        self._note_fonts("\n".join(self._code))
+        super().endForm(**extra_attributes)
+
+    def drop_unused_fonts(self, font_names: tuple[str, ...]) -> None:
+        """Leave out of the file those of ``font_names`` (TrueType fonts numbered in advance) that nothing drew with."""
+        document = self._doc
+        for name in font_names:
+            font = pdfmetrics.getFont(name)
+            if font._dynamicFont and document.fontMapping.get(name) not in self.fonts_drawn:
+                document.fontMapping.pop(name, None)
+                document.delayedFonts.remove(font)
+
+    def _note_fonts(self, code: str) -> None:
+        # A TrueType subset is selected as "/F3+0 9 Tf"; names seen once need no more looking.
+        for internal_name in set(self._doc.fontMapping.values()) - self.fonts_drawn:
+            if internal_name + "+" in code:
+                self.fonts_drawn.add(internal_name)
 
 
 class _BriefDocTemplate(BaseDocTemplate):
@@ -1441,6 +1467,9 @@ class _BriefDocTemplate(BaseDocTemplate):
         self._contents_numbers.write(self.canv, self.destination_pages)
         if self.destination_pages:
             self.canv.showOutline()
+        if self._seed is not None:
+            # Seeding numbered every face of the style; a face nothing drew with stays out.
+            self.canv.drop_unused_fonts(self._seed.font_names)
         with _SUBSETTING_LOCK:
             self.canv.save()
         return _with_content_id(self._output.value())
