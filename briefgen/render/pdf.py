@@ -245,7 +245,7 @@ def _tail_block(blocks: tuple, weights: list[int]) -> int | None:
     target = total * (1 - _TAIL_SHARE)
     # The contents' page numbers are written by the part that holds them, so a cover or
     # contents never goes to the separate part.
-    first = max((index for index, block in enumerate(blocks) if isinstance(block, (Cover, Contents))), default=0) + 1
+    first = max((index for index, block in enumerate(blocks) if isinstance(block, (Cover, Contents))), default=-1) + 1
     best: int | None = None
     best_before = before = 0
     for index, block in enumerate(blocks):

@@ -125,9 +125,9 @@ def replay_page(canvas: Canvas, page: PageRecord, furniture: Callable[[Canvas], 
 def seed_fonts(canvas: Canvas, font_names: Iterable[str], characters: str, *, freeze: bool) -> None:
     """Number ``font_names`` in the canvas's document in the order given and encode ``characters`` in each, before anything is drawn.
 
-    With ``freeze``, a character or font the seed did not foresee raises
-    :class:`NotReplayable` when drawn, instead of being numbered differently from the
-    canvas the pages will be replayed on.
+    With ``freeze``, drawing a character the seed did not foresee fails (see
+    :func:`frozen_font_error`) instead of numbering it differently from the canvas the
+    pages will be replayed on; a font it did not foresee is caught by :func:`check_fonts`.
     """
     document = canvas._doc
     for name in dict.fromkeys(font_names):
