@@ -12,6 +12,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any, Self
@@ -22,9 +23,11 @@ __all__ = ["ForkedCall", "can_fork"]
 
 
 def can_fork() -> bool:
-    """Whether a call may run in a forked child here: Linux, and more than one core to run it on."""
-    # macOS offers fork but its system frameworks are not fork-safe; Windows has none.
-    if sys.platform != "linux" or os.environ.get("BRIEFGEN_NO_FORK"):
+    """Whether a call may run in a forked child here: Linux, one thread, and more than one core to run it on."""
+    # macOS offers fork but its system frameworks are not fork-safe; Windows has none. A
+    # child forked beside other threads inherits whatever locks they held at that moment
+    # (a program rendering in a thread pool), and may wait on them for ever.
+    if sys.platform != "linux" or os.environ.get("BRIEFGEN_NO_FORK") or threading.active_count() > 1:
         return False
     return len(os.sched_getaffinity(0)) > 1
 

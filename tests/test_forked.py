@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -70,6 +71,20 @@ def test_leaving_the_with_block_early_stops_a_child_still_running():
 def test_fork_is_not_used_when_turned_off(monkeypatch):
     monkeypatch.setenv("BRIEFGEN_NO_FORK", "1")
     assert not can_fork()
+
+
+def test_fork_is_not_used_beside_other_threads():
+    if not can_fork():
+        pytest.skip("no fork here anyway")
+    release = threading.Event()
+    waiting = threading.Thread(target=release.wait)
+    waiting.start()
+    try:
+        assert not can_fork()
+    finally:
+        release.set()
+        waiting.join()
+    assert can_fork()
 
 
 def test_a_build_whose_pdf_process_is_killed_says_so_and_keeps_the_previous_outputs(tmp_path, monkeypatch, capsys):
