@@ -120,8 +120,12 @@ def _run_in_child(write_end: int, function: Callable[..., Any], args: tuple[Any,
             except BaseException as error:  # noqa: BLE001 (the parent decides what an error means)
                 pipe.write(_pickled_error(error))
             else:
-                # Pickled straight into the pipe: large bytes are written as they are, not copied first.
-                pickle.dump((True, value), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                try:
+                    # Pickled straight into the pipe: large bytes are written as they are, not copied first.
+                    pickle.dump((True, value), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception:  # noqa: BLE001 (part of it may be in the pipe: the parent reports the ending)
+                    traceback.print_exc()
+                    os._exit(1)
     finally:
         # os._exit: the parent's atexit handlers, buffered output and temporary files are the parent's.
         os._exit(0)

@@ -73,6 +73,11 @@ def test_fork_is_not_used_when_turned_off(monkeypatch):
     assert not can_fork()
 
 
+def test_a_value_that_cannot_travel_back_is_reported_as_the_childs_ending():
+    with pytest.raises(RenderStopped, match="exit status 1"):
+        ForkedCall(lambda: threading.Lock()).result()  # a lock cannot be pickled
+
+
 def test_fork_is_not_used_beside_other_threads():
     if not can_fork():
         pytest.skip("no fork here anyway")
