@@ -276,7 +276,7 @@ def table(rows: list[Row], pandoc: bool) -> list[str]:
         lines.append(line)
     lines.append(
         "peak MiB: the largest process's own peak resident set (wait4); "
-        f"all MiB: the most briefgen's processes held at once (PSS summed, sampled every {SAMPLE_INTERVAL * 1000:.0f} ms)"
+        f"all MiB: the most briefgen's processes held at once (PSS summed, sampled every {SAMPLE_INTERVAL * 1000:.0f} ms in one more, untimed build)"
     )
     return lines
 
