@@ -46,7 +46,7 @@ SAMPLE_INTERVAL = 0.05
 
 @dataclass(frozen=True)
 class Run:
-    """One finished child process: wall seconds, its peak resident set and its process tree's sampled peak in MiB, exit code."""
+    """One finished child process: wall seconds, its peak resident set and its process tree's sampled peak in MiB (0 where not sampled), exit code."""
 
     seconds: float
     peak_mib: float
