@@ -529,15 +529,32 @@ def test_a_long_table_splits_page_by_page_as_reportlab_would_with_each_note_besi
 
 
 @pytest.mark.parametrize("ascii85", [True, False], ids=["ASCII85 and Flate", "Flate"])
-def test_pages_compressed_as_they_finish_are_the_bytes_reportlab_writes_at_save(monkeypatch, ascii85):
+def test_the_document_canvas_writes_the_bytes_reportlab_writes(monkeypatch, ascii85):
+    """Pages compressed as they finish and links formatted directly come out as reportlab's own canvas writes them."""
     from reportlab import rl_config
     from reportlab.pdfgen.canvas import Canvas
 
     from briefgen.render import pdf
 
     monkeypatch.setattr(rl_config, "useA85", int(ascii85))
-    document = make_sample_document(footnotes=40)  # several pages
+    document = make_sample_document(footnotes=40)  # several pages, a link to a URL and links to notes
     compressed_as_they_finish = render_pdf(document)
-    monkeypatch.setattr(pdf, "_PageCompressingCanvas", Canvas)
+    assert compressed_as_they_finish.count(b"/Subtype /Link") > 40
+    assert b"/S /URI /Type /Action /URI (https://example.org/a?b=1&c=<2>)" in compressed_as_they_finish
+    monkeypatch.setattr(pdf, "DocumentCanvas", Canvas)
     assert compressed_as_they_finish == render_pdf(document)
     assert (b"/ASCII85Decode" in compressed_as_they_finish) == ascii85
+
+
+def test_links_are_left_to_reportlab_where_it_writes_dictionaries_one_entry_per_line(monkeypatch):
+    from reportlab import rl_config
+    from reportlab.pdfgen.canvas import Canvas
+
+    from briefgen.render import pdf
+
+    monkeypatch.setattr(rl_config, "pdfMultiLine", 1)
+    document = make_sample_document(footnotes=3)
+    multiline = render_pdf(document)
+    assert b"/Border [ 0\n 0\n 0 ]" in multiline
+    monkeypatch.setattr(pdf, "DocumentCanvas", Canvas)
+    assert multiline == render_pdf(document)

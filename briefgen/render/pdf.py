@@ -29,14 +29,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-from reportlab import rl_config
 from reportlab.lib.colors import Color, HexColor, toColor
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFBase85Encode, PDFDictionary, PDFError, PDFName, PDFStream, PDFZCompress
+from reportlab.pdfbase.pdfdoc import PDFError
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, PageTemplate, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus import paragraph as reportlab_paragraph
 from reportlab.platypus.flowables import Flowable, HRFlowable, PageBreakIfNotEmpty
@@ -65,6 +63,7 @@ from briefgen.document import (
 
 from briefgen.forked import ForkedCall, can_fork
 
+from .pdf_canvas import DocumentCanvas
 from .pdf_footnotes import (
     FootnoteFrame,
     FootnoteLedger,
@@ -121,7 +120,7 @@ def _render_in_one_part(document: Document, *, seed_characters: str | None = Non
     # The builder's footnotes and shared cells reach every paragraph; without it each one
     # is freed once drawn (platypus drops flowables from the list as it places them).
     del story
-    template.build(flowables or [Spacer(0, 0)], canvasmaker=_PageCompressingCanvas)  # a PDF needs at least one page
+    template.build(flowables or [Spacer(0, 0)], canvasmaker=DocumentCanvas)  # a PDF needs at least one page
     return template.finish(), _heading_pages(document, template)
 
 
@@ -141,7 +140,7 @@ def _render_in_two_parts(document: Document, tail_block: int, seed_characters: s
         head = story.build(stop=tail_block)
         template = _BriefDocTemplate(document.metadata, sheet, _ledger(story, sheet), story, seed=seed)
         del story
-        template.build(head, canvasmaker=_PageCompressingCanvas)
+        template.build(head, canvasmaker=DocumentCanvas)
         laid_out = job.result() if job is not None else tail.run()
     template.append_pages(laid_out)
     return template.finish(), _heading_pages(document, template)
@@ -1315,57 +1314,6 @@ def _table_style(sheet: _StyleSheet) -> TableStyle:
 
 
 # --- the document template -------------------------------------------------------------
-
-
-class _PageCompressingCanvas(Canvas):
-    """A canvas that compresses each page's content stream when the page is finished, not when the document is saved.
-
-    reportlab keeps every page's operators as text until it saves: at 1000 statements,
-    some 80 MB. Compressed as each page ends, they take a sixth of that, and the file's
-    bytes are the same: the stream is what reportlab would write, deflated the same way.
-    """
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        #: The internal names (``/F3``) of the fonts whose subsets pages or forms have drawn with.
-        self.fonts_drawn: set[str] = set()
-
-    def showPage(self) -> None:  # noqa: N802 (reportlab's name)
-        """Finish the page, then replace its text stream with the compressed stream reportlab would write."""
-        super().showPage()
-        page = self._doc.Pages.pages[-1]
-        self._note_fonts(page.stream or "")
-        if not (page.compression and page.stream):
-            return  # left to reportlab: an empty page gets its placeholder stream at save
-        # As PDFPage.check_format and PDFStream.format do it, filters applied last first.
-        filters = [PDFBase85Encode, PDFZCompress] if rl_config.useA85 else [PDFZCompress]
-        content = page.stream
-        for stream_filter in reversed(filters):
-            content = stream_filter.encode(content)
-        contents = PDFStream(PDFDictionary({"Filter": PDFArray([PDFName(f.pdfname) for f in filters])}), content)
-        contents.__Comment__ = "page stream"
-        page.Contents = contents
-        page.stream = None
-
-    def endForm(self, **extra_attributes) -> None:  # noqa: N802 (reportlab's name)
-        """Finish a form, noting the fonts it draws with."""
-        self._note_fonts("\n".join(self._code))
-        super().endForm(**extra_attributes)
-
-    def drop_unused_fonts(self, font_names: tuple[str, ...]) -> None:
-        """Leave out of the file those of ``font_names`` (TrueType fonts numbered in advance) that nothing drew with."""
-        document = self._doc
-        for name in font_names:
-            font = pdfmetrics.getFont(name)
-            if font._dynamicFont and document.fontMapping.get(name) not in self.fonts_drawn:
-                document.fontMapping.pop(name, None)
-                document.delayedFonts.remove(font)
-
-    def _note_fonts(self, code: str) -> None:
-        # A TrueType subset is selected as "/F3+0 9 Tf"; names seen once need no more looking.
-        for internal_name in set(self._doc.fontMapping.values()) - self.fonts_drawn:
-            if internal_name + "+" in code:
-                self.fonts_drawn.add(internal_name)
 
 
 class _BriefDocTemplate(BaseDocTemplate):

@@ -62,19 +62,18 @@ class RecordingCanvas(Canvas):
         super().__init__(*args, **kwargs)
 
     # Link annotations are recorded with their rectangle already in page space, because
-    # the replaying canvas has its own transformation in force when it makes them.
+    # the replaying canvas has its own transformation in force when it makes them; this
+    # canvas's document is never saved, so they are not made here.
     def linkRect(self, contents, destinationname, Rect=None, addtopage=1, name=None, relative=1, **kw):  # noqa: N802, N803 (reportlab's names)
-        """Record a link to a named destination, then make it here too."""
+        """Record a link to a named destination, made when the page is replayed."""
         rect = self._absRect(Rect, relative)
         self._calls.append(("linkRect", (contents, destinationname, rect), {"addtopage": addtopage, "name": name, "relative": 0, **kw}))
-        return super().linkRect(contents, destinationname, rect, addtopage, name, relative=0, **kw)
 
     def linkURL(self, url, rect, relative=0, thickness=0, color=None, dashArray=None, kind="URI", **kw):  # noqa: N802, N803
-        """Record a link to a URL, then make it here too."""
+        """Record a link to a URL, made when the page is replayed."""
         rect = self._absRect(rect, relative)
         options = {"relative": 0, "thickness": thickness, "color": color, "dashArray": dashArray, "kind": kind, **kw}
         self._calls.append(("linkURL", (url, rect), options))
-        return super().linkURL(url, rect, **options)
 
     def bookmarkPage(self, key, fit="Fit", left=None, top=None, bottom=None, right=None, zoom=None):  # noqa: N802
         """Record a destination on this page, then make it here too."""

@@ -1,0 +1,141 @@
+"""The reportlab canvas a briefing PDF is drawn on: the same file as reportlab's own canvas, made in less time and memory.
+
+A long pack has thousands of pages and tens of thousands of links (every footnote marker
+links to its note). reportlab keeps each page's operators as text and each link as a
+general-purpose annotation object until the document is saved, then formats them all
+through generic code. :class:`DocumentCanvas` compresses each page as it finishes and
+keeps each plain link as a small object that formats itself directly
+(:class:`PlainLink`, :class:`PlainURILink`); the bytes written are the ones reportlab
+writes (tests compare the two canvases).
+"""
+
+from __future__ import annotations
+
+from reportlab import rl_config
+from reportlab.lib.rl_accel import fp_str
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFBase85Encode, PDFDictionary, PDFName, PDFStream, PDFZCompress
+from reportlab.pdfgen.canvas import Canvas
+
+__all__ = ["DocumentCanvas", "PlainLink", "PlainURILink"]
+
+
+class PlainLink(pdfdoc.PDFObject):
+    """A borderless link from a rectangle to a named destination: the annotation reportlab's ``linkRect`` makes with no options, formatted directly."""
+
+    def __init__(self, rect: tuple[float, float, float, float], destination: pdfdoc.Destination) -> None:
+        self.rect = rect
+        self.destination = destination
+
+    def format(self, document: pdfdoc.PDFDocument) -> bytes:
+        """Return the annotation's dictionary as reportlab formats it."""
+        # LinkAnnotation's keys sorted, six to a line; an empty Contents string; the
+        # rectangle's numbers as reportlab writes numbers.
+        return b"".join(
+            (
+                b"<<\n/Border [ 0 0 0 ] /Contents () /Dest ",
+                _destination_bytes(self.destination, document),
+                b" /Rect [ ",
+                fp_str(*self.rect).encode("ascii"),
+                b" ] /Subtype /Link /Type /Annot\n>>",
+            )
+        )
+
+
+class PlainURILink(pdfdoc.PDFObject):
+    """A borderless link from a rectangle to a URL: the annotation reportlab's ``linkURL`` makes with no options, formatted directly."""
+
+    def __init__(self, rect: tuple[float, float, float, float], url: str) -> None:
+        self.rect = rect
+        self.url = url
+
+    def format(self, document: pdfdoc.PDFDocument) -> bytes:
+        """Return the annotation's dictionary, with its action dictionary inside, as reportlab formats them."""
+        return b"".join(
+            (
+                b"<<\n/A <<\n/S /URI /Type /Action /URI ",
+                pdfdoc.PDFString(self.url).format(document),
+                b"\n>> /Border [ 0 0 0 ] /Rect [ ",
+                fp_str(*self.rect).encode("ascii"),
+                b" ] /Subtype /Link /Type /Annot\n>>",
+            )
+        )
+
+
+def _destination_bytes(destination: pdfdoc.Destination, document: pdfdoc.PDFDocument) -> bytes:
+    """Return a bound destination as reportlab formats it, directly for the usual kind: a point on a page."""
+    target, page = destination.fmt, destination.page
+    if type(target) is not pdfdoc.PDFDestinationXYZ or page is None or any(type(v) not in (int, float) for v in (target.left, target.top, target.zoom)):
+        return pdfdoc.format(destination, document)
+    number, version = document.idToObjectNumberAndVersion[document.Reference(page).name]
+    return b"[ %s %s R /XYZ %s ]" % (str(number).encode(), str(version).encode(), fp_str(target.left, target.top, target.zoom).encode("ascii"))
+
+
+class DocumentCanvas(Canvas):
+    """A canvas that compresses each page's content stream when the page is finished, not when the document is saved, and makes plain links compactly.
+
+    reportlab keeps every page's operators as text until it saves: at 1000 statements,
+    some 80 MB. Compressed as each page ends, they take a sixth of that, and the file's
+    bytes are the same: the stream is what reportlab would write, deflated the same way.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: The internal names (``/F3``) of the fonts whose subsets pages or forms have drawn with.
+        self.fonts_drawn: set[str] = set()
+
+    def linkRect(self, contents, destinationname, Rect=None, addtopage=1, name=None, relative=1, thickness=0, color=None, dashArray=None, **kw):  # noqa: N802, N803 (reportlab's names)
+        """Make a link to a named destination as reportlab does; one without options (every link a paragraph makes) as a :class:`PlainLink`."""
+        rect = self._absRect(Rect, relative)
+        if contents or thickness or color or dashArray or kw or not self._formats_plainly(rect):
+            return super().linkRect(contents, destinationname, rect, addtopage, name, 0, thickness, color, dashArray, **kw)
+        return self._addAnnotation(PlainLink(rect, self._bookmarkReference(destinationname)), name, addtopage)
+
+    def linkURL(self, url, rect, relative=0, thickness=0, color=None, dashArray=None, kind="URI", **kw):  # noqa: N802 (reportlab's name)
+        """Make a link to a URL as reportlab does; one without options (every link a paragraph makes) as a :class:`PlainURILink`."""
+        rect = self._absRect(rect, relative)
+        if thickness or color or dashArray or kw or kind != "URI" or not self._formats_plainly(rect):
+            return super().linkURL(url, rect, 0, thickness, color, dashArray, kind, **kw)
+        return self._addAnnotation(PlainURILink(rect, url))
+
+    def _formats_plainly(self, rect: tuple) -> bool:
+        # The plain links' bytes are reportlab's for its usual settings: no encryption, one
+        # line per dictionary rather than one per entry, numbers as int or float.
+        return not rl_config.pdfMultiLine and type(self._doc.encrypt) is pdfdoc.NoEncryption and all(type(v) in (int, float) for v in rect)
+
+    def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+        """Finish the page, then replace its text stream with the compressed stream reportlab would write."""
+        super().showPage()
+        page = self._doc.Pages.pages[-1]
+        self._note_fonts(page.stream or "")
+        if not (page.compression and page.stream):
+            return  # left to reportlab: an empty page gets its placeholder stream at save
+        # As PDFPage.check_format and PDFStream.format do it, filters applied last first.
+        filters = [PDFBase85Encode, PDFZCompress] if rl_config.useA85 else [PDFZCompress]
+        content = page.stream
+        for stream_filter in reversed(filters):
+            content = stream_filter.encode(content)
+        contents = PDFStream(PDFDictionary({"Filter": PDFArray([PDFName(f.pdfname) for f in filters])}), content)
+        contents.__Comment__ = "page stream"
+        page.Contents = contents
+        page.stream = None
+
+    def endForm(self, **extra_attributes) -> None:  # noqa: N802 (reportlab's name)
+        """Finish a form, noting the fonts it draws with."""
+        self._note_fonts("\n".join(self._code))
+        super().endForm(**extra_attributes)
+
+    def drop_unused_fonts(self, font_names: tuple[str, ...]) -> None:
+        """Leave out of the file those of ``font_names`` (TrueType fonts numbered in advance) that nothing drew with."""
+        document = self._doc
+        for name in font_names:
+            font = pdfmetrics.getFont(name)
+            if font._dynamicFont and document.fontMapping.get(name) not in self.fonts_drawn:
+                document.fontMapping.pop(name, None)
+                document.delayedFonts.remove(font)
+
+    def _note_fonts(self, code: str) -> None:
+        # A TrueType subset is selected as "/F3+0 9 Tf"; names seen once need no more looking.
+        for internal_name in set(self._doc.fontMapping.values()) - self.fonts_drawn:
+            if internal_name + "+" in code:
+                self.fonts_drawn.add(internal_name)
