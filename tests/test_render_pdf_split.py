@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from briefgen.document import Contents, PageBreak, Paragraph, Text
+from briefgen.document import Contents, Footnote, PageBreak, Paragraph, Text
 from briefgen.render import pdf
 from briefgen.render.pdf import render_pdf_with_pages
 from conftest import make_sample_document, make_sample_pack_document
@@ -31,8 +31,8 @@ def _embedded_fonts(data: bytes) -> set[str]:
 
 
 def _split(document):
-    texts = [pdf._drawn_text(block) for block in document.blocks]
-    return pdf._tail_block(document.blocks, [len(text) for text in texts]), pdf._characters("".join(texts))
+    weights, characters = pdf._measure(document.blocks)
+    return pdf._tail_block(document.blocks, weights), characters
 
 
 @pytest.mark.parametrize("fork", [True, False], ids=["child process", "in process"])
@@ -81,17 +81,26 @@ def test_a_character_the_seed_missed_falls_back_to_one_canvas(long_pack, monkeyp
     assert (data, pages) == pdf._render_in_one_part(long_pack)
 
 
+def test_the_seed_holds_every_character_of_the_text_as_written_and_in_capitals():
+    blocks = (Paragraph((Text("Straße ŉ ﬁ Ильмора"), Footnote((Text("ǆ note"),)))), Paragraph((Text("äb"),)))
+    weights, characters = pdf._measure(blocks)
+    text = "Straße ŉ ﬁ Ильмора" + "ǆ note" + "äb"
+    assert weights == [len("Straße ŉ ﬁ Ильмора") + len("ǆ note"), 2]
+    assert characters == "".join(sorted(set(text) | set(text.upper()) | set(pdf._RENDERER_CHARACTERS)))
+    assert "S" in characters and "Ǆ" in characters and "ʼ" in characters  # ß → SS, ǆ → Ǆ, ŉ → ʼN
+
+
 def test_a_note_is_laid_out_on_one_canvas():
     note = make_sample_document()
-    texts = [pdf._drawn_text(block) for block in note.blocks]
-    assert pdf._tail_block(note.blocks, [len(text) for text in texts]) is None
+    weights, _ = pdf._measure(note.blocks)
+    assert pdf._tail_block(note.blocks, weights) is None
 
 
 def test_the_split_falls_at_a_page_break_between_ordinary_blocks_near_the_tail_share():
     blocks = []
     for _ in range(10):
         blocks += [PageBreak(), Paragraph((Text("x" * 10_000),))]
-    weights = [len(pdf._drawn_text(block)) for block in blocks]
+    weights, _ = pdf._measure(tuple(blocks))
     index = pdf._tail_block(tuple(blocks), weights)
     assert isinstance(blocks[index], PageBreak)
     head = sum(weights[:index])

@@ -102,11 +102,11 @@ def render_pdf_with_pages(document: Document) -> tuple[bytes, dict[str, int]]:
 
 
 def _render(document: Document) -> tuple[bytes, dict[str, int]]:
-    block_texts = [_drawn_text(block) for block in document.blocks]
-    tail_block = _tail_block(document.blocks, [len(text) for text in block_texts])
+    weights, characters = _measure(document.blocks)
+    tail_block = _tail_block(document.blocks, weights)
     if tail_block is not None:
         try:
-            return _render_in_two_parts(document, tail_block, _characters("".join(block_texts)))
+            return _render_in_two_parts(document, tail_block, characters)
         except NotReplayable:
             pass  # the seed did not foresee something; lay everything out on one canvas
     return _render_in_one_part(document)
@@ -271,9 +271,18 @@ def _footnote_count(value: object) -> int:
     return sum(_footnote_count(part) for part in _parts(value))
 
 
-def _characters(text: str) -> str:
-    """Return, sorted, every character ``text`` can be drawn with: as written, in capitals, and the renderer's own."""
-    return "".join(sorted(set(text) | set(text.upper()) | set(_RENDERER_CHARACTERS)))
+def _measure(blocks: tuple) -> tuple[list[int], str]:
+    """Return the length of each block's text and, sorted, every character the blocks can be drawn with: as written, in capitals, and the renderer's own."""
+    # Block by block: a long pack's text, joined, would be tens of MB.
+    weights: list[int] = []
+    characters = set(_RENDERER_CHARACTERS)
+    for block in blocks:
+        text = _drawn_text(block)
+        weights.append(len(text))
+        characters.update(text)
+    # Capitals character by character are the capitals of the whole text: str.upper() maps each alone.
+    characters.update("".join(character.upper() for character in characters))
+    return weights, "".join(sorted(characters))
 
 
 def _drawn_text(block: object) -> str:
@@ -1420,7 +1429,7 @@ class _BriefDocTemplate(BaseDocTemplate):
             self.canv.drop_unused_fonts(self._seed.font_names)
         with _SUBSETTING_LOCK:
             self.canv.save()
-        return _with_content_id(self._output.value())
+        return self._output.value()
 
 
 class _Output:
@@ -1437,31 +1446,6 @@ class _Output:
         """Return everything written, in order, and forget it."""
         parts, self._parts = self._parts, []
         return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-#: reportlab's trailer file identifier: the same 16 bytes twice, as lower-case hex strings.
-_TRAILER_ID = re.compile(rb"/ID \n\[<([0-9a-f]{32})><\1>\]")
-
-
-def _with_content_id(data: bytes) -> bytes:
-    """Return ``data`` with its trailer's file identifier replaced by a digest of the file's content.
-
-    reportlab seeds the identifier with ``SOURCE_DATE_EPOCH`` (or a fixed date in invariant
-    mode) and the metadata only, so a dated document's bytes changed with the environment
-    while two different documents with the same title and date shared an identifier. The
-    digest has the same length, so no offset in the file moves.
-    """
-    matches = list(_TRAILER_ID.finditer(data))
-    if not matches:
-        return data
-    start, end = matches[-1].span()
-    # Views, not slices: the file is digested and rebuilt with one copy of its bytes.
-    before, after = memoryview(data)[:start], memoryview(data)[end:]
-    digest = hashlib.md5(before, usedforsecurity=False)
-    digest.update(b"/ID \n[<" + b"0" * 32 + b"><" + b"0" * 32 + b">]")
-    digest.update(after)
-    identifier = digest.hexdigest().encode()
-    return b"".join((before, b"/ID \n[<" + identifier + b"><" + identifier + b">]", after))
 
 
 def _pdf_date_formatter(created: dt.datetime | dt.date):

@@ -5,11 +5,17 @@ links to its note). reportlab keeps each page's operators as text and each link 
 general-purpose annotation object until the document is saved, then formats them all
 through generic code. :class:`DocumentCanvas` compresses each page as it finishes and
 keeps each plain link as a small object that formats itself directly
-(:class:`PlainLink`, :class:`PlainURILink`); the bytes written are the ones reportlab
-writes (tests compare the two canvases).
+(:class:`PlainLink`, :class:`PlainURILink`), and writes the file object by object,
+letting go of each page's stream once written. The bytes are the ones reportlab writes
+(tests compare the two canvases), except the file identifier, which is a digest of the
+file's content.
 """
 
 from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
 
 from reportlab import rl_config
 from reportlab.lib.rl_accel import fp_str
@@ -18,6 +24,10 @@ from reportlab.pdfbase.pdfdoc import PDFArray, PDFBase85Encode, PDFDictionary, P
 from reportlab.pdfgen.canvas import Canvas
 
 __all__ = ["DocumentCanvas", "PlainLink", "PlainURILink"]
+
+
+class _PageContents(PDFStream):
+    """A page's compressed content stream, which gives up its bytes once they are written to the file."""
 
 
 class PlainLink(pdfdoc.PDFObject):
@@ -115,10 +125,26 @@ class DocumentCanvas(Canvas):
         content = page.stream
         for stream_filter in reversed(filters):
             content = stream_filter.encode(content)
-        contents = PDFStream(PDFDictionary({"Filter": PDFArray([PDFName(f.pdfname) for f in filters])}), content)
+        contents = _PageContents(PDFDictionary({"Filter": PDFArray([PDFName(f.pdfname) for f in filters])}), content)
         contents.__Comment__ = "page stream"
         page.Contents = contents
         page.stream = None
+
+    def save(self) -> None:
+        """Write the document to the canvas's file, as reportlab's ``save`` would but object by object, with a file identifier that is a digest of the file's content.
+
+        reportlab seeds the identifier with ``SOURCE_DATE_EPOCH`` (or a fixed date in
+        invariant mode) and the metadata only, so a dated document's bytes changed with the
+        environment while two different documents with the same title and date shared an
+        identifier. The digest has the same length, so no offset in the file moves.
+        """
+        if self._code:
+            self.showPage()
+        document = self._doc
+        if type(document.encrypt) is not pdfdoc.NoEncryption or getattr(document, "_digiSigs", None):
+            raise NotImplementedError("a document canvas writes neither encrypted nor signed files")
+        _prepare(document, self)
+        _write(document, self._filename.write)
 
     def endForm(self, **extra_attributes) -> None:  # noqa: N802 (reportlab's name)
         """Finish a form, noting the fonts it draws with."""
@@ -139,3 +165,63 @@ class DocumentCanvas(Canvas):
         for internal_name in set(self._doc.fontMapping.values()) - self.fonts_drawn:
             if internal_name + "+" in code:
                 self.fonts_drawn.add(internal_name)
+
+
+def _prepare(document: pdfdoc.PDFDocument, canvas: Canvas) -> None:
+    """Make the objects reportlab makes only when a document is saved (font subsets, outline), as its ``GetPDFData`` does."""
+    for font in document.delayedFonts:
+        font.addObjects(document)
+    document.info.invariant = document.invariant
+    document.info.digest(document.signature)
+    document.Reference(document.Catalog)
+    document.Reference(document.info)
+    document.Outlines.prepare(document, canvas)
+    if document.Outlines.ready < 0:
+        document.Catalog.Outlines = None
+
+
+#: reportlab's trailer file identifier: the same 16 bytes twice, as lower-case hex strings.
+_TRAILER_ID = re.compile(rb"/ID \n\[<([0-9a-f]{32})><\1>\]")
+_ID_PLACEHOLDER = b"/ID \n[<" + b"0" * 32 + b"><" + b"0" * 32 + b">]"
+
+
+def _write(document: pdfdoc.PDFDocument, write: Callable[[bytes], object]) -> None:
+    """Write a prepared document's objects, cross-reference table and trailer as reportlab's ``PDFDocument.format`` lays them out, each as soon as it is formatted."""
+    digest = hashlib.md5(usedforsecurity=False)
+    offset = 0
+
+    def emit(chunk: bytes | str) -> None:
+        nonlocal offset
+        chunk = pdfdoc.pdfdocEnc(chunk)
+        write(chunk)
+        digest.update(chunk)
+        offset += len(chunk)
+
+    root, info = document.Reference(document.Catalog), document.Reference(document.info)
+    emit(pdfdoc.PDFFile(document._pdfVersion).strings[0])  # reportlab's header
+    comments = not rl_config.invariant and rl_config.pdfComments
+    names: list[str] = []
+    # Formatting an object may register new ones, numbered after the last: go until none is left.
+    while (number := len(names) + 1) in document.numberToId:
+        name = document.numberToId[number]
+        content = document.idToObject[name]
+        if comments:
+            emit("%% %s: class %s \n" % (ascii(name), type(content).__name__[:50]))  # noqa: UP031 (reportlab's wording)
+        document.idToOffset[name] = offset
+        emit(pdfdoc.PDFIndirectObject(name, content).format(document))
+        if isinstance(content, _PageContents):
+            content.content = None  # written; at 1000 statements the page streams are 20 MB
+        names.append(name)
+    cross_references = pdfdoc.PDFCrossReferenceTable()
+    cross_references.addsection(0, names)
+    start = offset
+    emit(cross_references.format(document))
+    trailer = pdfdoc.PDFTrailer(startxref=start, Size=len(names) + 1, Root=root, Info=info, ID=document.ID()).format(document)
+    found = _TRAILER_ID.search(trailer)
+    if found is None:  # no identifier to replace
+        emit(trailer)
+        return
+    before, after = trailer[: found.start()], trailer[found.end() :]
+    digest.update(before + _ID_PLACEHOLDER + after)
+    identifier = digest.hexdigest().encode()
+    write(before + b"/ID \n[<" + identifier + b"><" + identifier + b">]" + after)
