@@ -7,6 +7,7 @@ returned files with :func:`briefgen.output.write_atomically`, all or none.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from .compose import TemplateSet, compose_email, compose_note, compose_pack
 from .document import Document
-from .forked import ForkedCall, can_fork
+from .forked import ByteParts, ForkedCall, Worker, WorkerCall, can_fork
 from .workspace import LoadedPack, LoadedStatement
 
 #: Attachments above this size are refused by many mail servers.
@@ -41,21 +42,39 @@ def slug(text: str, limit: int = 60) -> str:
     return words[:limit].rstrip("-") or "pack"
 
 
-def render_document(document: Document, formats: list[str], templates: TemplateSet, step: Step) -> dict[str, bytes]:
-    """Render ``document`` into each of ``formats`` (docx, pdf, ics, md); return bytes by extension."""
+def start_pdf_worker() -> Worker | None:
+    """Start the process that will lay out PDFs, while this one is still small; None where that needs a fork and none is possible.
+
+    Forked once the workspace is loaded and composed, it would start with all of that
+    (at 1000 statements, some 150 MB counted against it); started first, it is sent only
+    the document, and imports reportlab while this process loads the workspace.
+    """
+    return Worker(warm_up=_import_pdf_renderer) if can_fork() else None
+
+
+def render_document(document: Document, formats: list[str], templates: TemplateSet, step: Step, *, worker: Worker | None = None) -> dict[str, bytes]:
+    """Render ``document`` into each of ``formats`` (docx, pdf, ics, md); return bytes by extension.
+
+    The PDF is laid out by ``worker`` where one is given and alive, else in a child forked
+    now where possible, else here.
+    """
     rendered: dict[str, bytes] = {}
-    pdf_job: ForkedCall | None = None
+    pdf_job: ForkedCall | WorkerCall | None = None
     page_numbers: dict[str, int] | Callable[[], dict[str, int]] | None = None
-    if "docx" in formats:
-        # The DOCX's table of contents shows the PDF's page numbers, so the PDF is laid out
-        # even when only the DOCX is asked for; on two cores, in a child at the same time.
+    # The DOCX's table of contents shows the PDF's page numbers, so the PDF is laid out
+    # even when only the DOCX is asked for; on two cores, beside the DOCX.
+    if "docx" in formats or "pdf" in formats:
         step("pdf")
-        if can_fork():
+        if worker is not None and worker.alive:
+            shell = dataclasses.replace(document, blocks=())
+            pdf_job = worker.submit(_render_pdf_from_blocks, shell, items=document.blocks)
+        elif can_fork():
             _import_pdf_renderer_once_forked_children_have()
             pdf_job = ForkedCall(_render_pdf, document)
-            page_numbers = lambda: pdf_job.result()[1]  # called once, after the body
         else:
             rendered["pdf"], page_numbers = _render_pdf(document)
+        if pdf_job is not None:
+            page_numbers = lambda: pdf_job.result()[1]  # called once, after the body
     with pdf_job or contextlib.nullcontext():
         if "docx" in formats:
             from .render.docx import render_docx
@@ -74,9 +93,6 @@ def render_document(document: Document, formats: list[str], templates: TemplateS
             rendered["md"] = render_markdown(document)
         if pdf_job is not None:
             rendered["pdf"] = pdf_job.result()[0]
-        elif "pdf" in formats and "pdf" not in rendered:
-            step("pdf")
-            rendered["pdf"] = _render_pdf(document)[0]
     return {extension: rendered[extension] for extension in formats if extension in rendered}
 
 
@@ -85,6 +101,18 @@ def _render_pdf(document: Document) -> tuple[bytes, dict[str, int]]:
     from .render.pdf import render_pdf_with_pages
 
     return render_pdf_with_pages(document)
+
+
+def _render_pdf_from_blocks(shell: Document, blocks: list) -> tuple[ByteParts, dict[str, int]]:
+    """In a worker: return the PDF of ``shell`` with ``blocks`` (sent one by one), in parts sent back as one bytes object, and its heading pages."""
+    from .render.pdf import render_pdf_in_parts
+
+    parts, pages = render_pdf_in_parts(dataclasses.replace(shell, blocks=tuple(blocks)))
+    return ByteParts(parts), pages
+
+
+def _import_pdf_renderer() -> None:
+    from .render import pdf  # noqa: F401
 
 
 _documents_forked = 0
@@ -98,15 +126,15 @@ def _import_pdf_renderer_once_forked_children_have() -> None:
     """
     global _documents_forked
     if _documents_forked:
-        from .render import pdf  # noqa: F401
+        _import_pdf_renderer()
     _documents_forked += 1
 
 
-def build_note(loaded: LoadedStatement, templates: TemplateSet, formats: list[str], out_dir: Path, *, author: str, step: Step) -> dict[Path, bytes]:
+def build_note(loaded: LoadedStatement, templates: TemplateSet, formats: list[str], out_dir: Path, *, author: str, step: Step, worker: Worker | None = None) -> dict[Path, bytes]:
     """Return the output files of one statement's note: ``<id>.<ext>`` per format."""
     step(f"compose {loaded.id}")
     document = compose_note(loaded, templates, author=author)
-    rendered = render_document(document, [f for f in formats if f in ("docx", "pdf", "md")], templates, step)
+    rendered = render_document(document, [f for f in formats if f in ("docx", "pdf", "md")], templates, step, worker=worker)
     return {out_dir / f"{loaded.id}.{extension}": data for extension, data in rendered.items()}
 
 
@@ -115,11 +143,11 @@ def pack_basename(pack: LoadedPack) -> str:
     return f"{pack.date.isoformat()}_{slug(pack.briefing.title)}"
 
 
-def build_pack(pack: LoadedPack, templates: TemplateSet, formats: list[str], out_dir: Path, *, author: str, step: Step) -> tuple[dict[Path, bytes], list[str]]:
+def build_pack(pack: LoadedPack, templates: TemplateSet, formats: list[str], out_dir: Path, *, author: str, step: Step, worker: Worker | None = None) -> tuple[dict[Path, bytes], list[str]]:
     """Return the pack's output files and any warnings about them."""
     step("compose pack")
     document = compose_pack(pack, templates, author=author)
-    rendered = render_document(document, [f for f in formats if f != "eml"], templates, step)
+    rendered = render_document(document, [f for f in formats if f != "eml"], templates, step, worker=worker)
     base = pack_basename(pack)
     files = {out_dir / f"{base}.{extension}": data for extension, data in rendered.items()}
     warnings: list[str] = []

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import json
 import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import BriefgenError, Diagnostic, DiagnosticsError, UsageError, printable
 from .output import write_atomically
+
+if TYPE_CHECKING:
+    from .forked import Worker
 
 FORMATS = ("docx", "pdf", "ics", "eml", "md")
 SCHEMA_FILE = "statement.schema.json"
@@ -143,6 +148,15 @@ class _Progress:
 
 def command_build(args: argparse.Namespace) -> int:
     """Check, then build packs (briefing*.yaml) and statement notes into output files."""
+    from .build import start_pdf_worker
+
+    # Started before anything is loaded, so that it never holds the loaded workspace.
+    lays_out_pdf = not args.format or bool({"docx", "pdf"} & set(_parse_formats(args.format)))
+    with (start_pdf_worker() if lays_out_pdf else None) or contextlib.nullcontext() as worker:
+        return _check_and_build(args, worker)
+
+
+def _check_and_build(args: argparse.Namespace, worker: Worker | None) -> int:
     from .workspace import load_pack
 
     paths = list(args.paths)
@@ -164,7 +178,7 @@ def command_build(args: argparse.Namespace) -> int:
     if _report(diagnostics, quiet=args.quiet) or None in packs:
         print("nothing written", file=sys.stderr)
         return 1
-    files, warnings = _build_files(args, packs, notes)
+    files, warnings = _build_files(args, packs, notes, worker)
     for message in warnings:
         print(printable(f"briefgen: warning: {message}"), file=sys.stderr)
     write_atomically(files)
@@ -174,7 +188,7 @@ def command_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_files(args: argparse.Namespace, packs: list, notes: list) -> tuple[dict[Path, bytes], list[str]]:
+def _build_files(args: argparse.Namespace, packs: list, notes: list, worker: Worker | None) -> tuple[dict[Path, bytes], list[str]]:
     """Compose and render every pack and note in memory; nothing is written yet."""
     from .build import build_note, build_pack
     from .compose import load_template_set, resolve_template_dir
@@ -190,13 +204,13 @@ def _build_files(args: argparse.Namespace, packs: list, notes: list) -> tuple[di
             if args.email and "eml" not in formats:
                 formats.append("eml")
             templates = load_template_set(resolve_template_dir(args.template or pack.briefing.template, pack.path.parent))
-            pack_files, pack_warnings = build_pack(pack, templates, formats, out_dir, author=args.author, step=progress.step)
+            pack_files, pack_warnings = build_pack(pack, templates, formats, out_dir, author=args.author, step=progress.step, worker=worker)
             files.update(pack_files)
             warnings += pack_warnings
         if notes:
             templates = load_template_set(resolve_template_dir(args.template or "default", Path.cwd()))
             for loaded in notes:
-                files.update(build_note(loaded, templates, note_formats, out_dir, author=args.author, step=progress.step))
+                files.update(build_note(loaded, templates, note_formats, out_dir, author=args.author, step=progress.step, worker=worker))
     return files, warnings
 
 

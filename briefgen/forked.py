@@ -1,25 +1,29 @@
-"""Running one call in a forked child process, so two renderers use two cores.
+"""Running calls in forked child processes, so two renderers use two cores.
 
-A forked child starts with the parent's memory as it is, so the document model needs no
-pickling on the way in; only the call's result (bytes and a small mapping) crosses a pipe
-on the way back. Where ``fork`` is missing or unsafe, callers run the call in-process.
+A :class:`ForkedCall` child starts with the parent's memory as it is, so its arguments
+need no pickling on the way in; only the call's result crosses a pipe on the way back. A
+:class:`Worker` is forked early, while the parent is still small, and is sent its calls
+later, pickled: it never holds what the parent loads in between. Where ``fork`` is
+missing or unsafe, callers run the call in-process.
 """
 
 from __future__ import annotations
 
 import gc
+import io
 import os
 import pickle
 import signal
+import struct
 import sys
 import threading
 import traceback
-from collections.abc import Callable
-from typing import Any, Self
+from collections.abc import Callable, Iterable
+from typing import Any, BinaryIO, Self
 
 from .errors import RenderStopped
 
-__all__ = ["ForkedCall", "can_fork"]
+__all__ = ["ByteParts", "ForkedCall", "Worker", "WorkerCall", "can_fork"]
 
 
 def can_fork() -> bool:
@@ -89,6 +93,212 @@ class ForkedCall:
         self.cancel()
 
 
+class ByteParts(list):
+    """A list of bytes objects that a :class:`Worker` sends back as one bytes object, so that neither process ever holds the parts and their join at once."""
+
+
+class Worker:
+    """A child process, forked when created, that runs the calls sent to it one at a time and sends back their outcomes.
+
+    A child forked when a call is made starts with all the parent has loaded by then (a
+    long pack's statements and document model: hundreds of MB counted against it). This
+    one is forked first and sent each call's function and arguments pickled; ``warm_up``
+    runs in it at once (imports, say) while the parent goes on.
+    """
+
+    def __init__(self, warm_up: Callable[[], object] | None = None) -> None:
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(request_write)
+            os.close(reply_read)
+            _serve(request_read, reply_write, warm_up)  # never returns
+        os.close(request_read)
+        os.close(reply_write)
+        self._pid = pid
+        self._requests = os.fdopen(request_write, "wb")
+        self._replies = os.fdopen(reply_read, "rb")
+        self._pending: WorkerCall | None = None
+
+    @property
+    def alive(self) -> bool:
+        """Whether the worker can take a call: started, not stopped, and not lost."""
+        return self._pid != 0
+
+    def submit(self, function: Callable[..., Any], *args: Any, items: Iterable[Any] = ()) -> WorkerCall:
+        """Send ``function(*args, list(items))`` to the worker (without ``items``, ``function(*args)``) and return the call, whose result comes later.
+
+        ``items`` are pickled one by one: a pickler remembers every object it has written,
+        which for a long sequence in one piece would cost as much memory as the objects.
+        """
+        if not self.alive:
+            raise RenderStopped("the child process rendering documents has stopped; nothing was written")
+        if self._pending is not None:
+            self._pending.result()  # one call at a time: the reply pipe holds one answer
+        items = list(items) if items else None
+        try:
+            pickle.dump((function, args, None if items is None else len(items)), self._requests, protocol=pickle.HIGHEST_PROTOCOL)
+            for item in items or ():
+                pickle.dump(item, self._requests, protocol=pickle.HIGHEST_PROTOCOL)
+            self._requests.flush()
+        except BrokenPipeError:
+            raise RenderStopped(f"the child process rendering the document {self._lose()}; nothing was written") from None
+        self._pending = WorkerCall(self)
+        return self._pending
+
+    def _receive(self) -> tuple[bool, Any]:
+        """Read the outcome of the call in progress."""
+        self._pending = None
+        try:
+            outcome = _read_outcome(self._replies)
+        except (EOFError, pickle.UnpicklingError, struct.error):
+            return False, RenderStopped(f"the child process rendering the document {self._lose()}; nothing was written")
+        return outcome
+
+    def _lose(self) -> str:
+        """Reap a worker that stopped answering and describe how it ended."""
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = 0
+        self._close_pipes()
+        return _ending(status)
+
+    def stop(self) -> None:
+        """End the worker at once, whether a call is running or not, and reap it."""
+        if not self._pid:
+            return
+        try:
+            os.kill(self._pid, signal.SIGKILL)  # idle, it has nothing to finish; busy, its call is abandoned
+        except ProcessLookupError:
+            pass
+        self._close_pipes()
+        os.waitpid(self._pid, 0)
+        self._pid = 0
+
+    def _close_pipes(self) -> None:
+        for pipe in (self._requests, self._replies):
+            try:
+                pipe.close()
+            except BrokenPipeError:
+                pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class WorkerCall:
+    """A call sent to a :class:`Worker`; :meth:`result` waits for its value or exception."""
+
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+        self._outcome: tuple[bool, Any] | None = None
+
+    def result(self) -> Any:
+        """Return the call's value, or raise the exception it raised, waiting for the worker if needed."""
+        if self._outcome is None:
+            self._outcome = self._worker._receive()
+        succeeded, value = self._outcome
+        if not succeeded:
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop the worker if the call is still running (it cannot be interrupted otherwise); nothing happens after :meth:`result`."""
+        if self._outcome is None and self._worker._pending is self:
+            self._worker.stop()
+            self._outcome = (False, RenderStopped("the call was cancelled"))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cancel()
+
+
+def _serve(request_fd: int, reply_fd: int, warm_up: Callable[[], object] | None) -> None:
+    """Run calls from the request pipe until it closes, answering each on the reply pipe; leave without the parent's exit handlers."""
+    try:
+        if warm_up is not None:
+            try:
+                warm_up()
+            except Exception:  # noqa: BLE001, S110 (the call that needs what failed reports it)
+                pass
+        with os.fdopen(request_fd, "rb") as requests, os.fdopen(reply_fd, "wb") as replies:
+            while True:
+                try:
+                    function, args, count = pickle.load(requests)
+                except EOFError:
+                    break
+                if count is not None:
+                    args = (*args, [pickle.load(requests) for _ in range(count)])
+                try:
+                    outcome: tuple[bool, Any] = (True, function(*args))
+                except Exception as error:  # noqa: BLE001 (the parent decides what an error means)
+                    outcome = (False, _error_for_parent(error))
+                try:
+                    _write_outcome(replies, outcome)
+                    replies.flush()
+                except BrokenPipeError:  # the parent has gone
+                    os._exit(1)
+                except Exception:  # noqa: BLE001 (part of it may be in the pipe: the parent reports the ending)
+                    traceback.print_exc()
+                    os._exit(1)
+                del outcome, args  # the document goes before the next call comes
+    finally:
+        os._exit(0)
+
+
+# An outcome on the reply pipe: the number of byte strings sent apart, their lengths
+# (8 bytes each), the byte strings, then the outcome pickled with each ByteParts in it
+# replaced by its index.
+_COUNT = struct.Struct("<Q")
+
+
+def _write_outcome(pipe: BinaryIO, outcome: tuple[bool, Any]) -> None:
+    """Write ``outcome`` to ``pipe``, the parts of each :class:`ByteParts` in it as they are, one after another."""
+    sent_apart: list[ByteParts] = []
+
+    class _Pickler(pickle.Pickler):
+        def persistent_id(self, value: object) -> int | None:
+            if type(value) is ByteParts:
+                sent_apart.append(value)
+                return len(sent_apart) - 1
+            return None
+
+    pickled = io.BytesIO()
+    _Pickler(pickled, protocol=pickle.HIGHEST_PROTOCOL).dump(outcome)
+    pipe.write(_COUNT.pack(len(sent_apart)))
+    for parts in sent_apart:
+        pipe.write(_COUNT.pack(sum(len(part) for part in parts)))
+    for parts in sent_apart:
+        for part in parts:
+            pipe.write(part)
+    pipe.write(pickled.getbuffer())
+
+
+def _read_outcome(pipe: BinaryIO) -> tuple[bool, Any]:
+    """Read an outcome written by :func:`_write_outcome`, each :class:`ByteParts` in it as one bytes object."""
+    (count,) = _COUNT.unpack(_read_exactly(pipe, _COUNT.size))
+    lengths = [_COUNT.unpack(_read_exactly(pipe, _COUNT.size))[0] for _ in range(count)]
+    received = [_read_exactly(pipe, length) for length in lengths]
+
+    class _Unpickler(pickle.Unpickler):
+        def persistent_load(self, index: int) -> bytes:
+            return received[index]
+
+    return _Unpickler(pipe).load()
+
+
+def _read_exactly(pipe: BinaryIO, size: int) -> bytes:
+    data = pipe.read(size)
+    if len(data) != size:
+        raise EOFError("the pipe closed early")
+    return data
+
+
 # Below this peak resident size the few milliseconds of trimming are not worth it.
 _TRIM_ABOVE_KIB = 100 * 1024
 
@@ -118,7 +328,7 @@ def _run_in_child(write_end: int, function: Callable[..., Any], args: tuple[Any,
             try:
                 value = function(*args)
             except BaseException as error:  # noqa: BLE001 (the parent decides what an error means)
-                pipe.write(_pickled_error(error))
+                pickle.dump((False, _error_for_parent(error)), pipe, protocol=pickle.HIGHEST_PROTOCOL)
             else:
                 try:
                     # Pickled straight into the pipe: large bytes are written as they are, not copied first.
@@ -131,16 +341,15 @@ def _run_in_child(write_end: int, function: Callable[..., Any], args: tuple[Any,
         os._exit(0)
 
 
-def _pickled_error(error: BaseException) -> bytes:
-    """Return ``error`` pickled with its traceback as a note, or a ChildProcessError with its text if it cannot travel."""
+def _error_for_parent(error: BaseException) -> BaseException:
+    """Return ``error`` with its traceback as a note, or a ChildProcessError with its text if it cannot travel pickled."""
     text = "".join(traceback.format_exception(error))
     try:
         error.add_note(f"(in the child process)\n{text}")
-        payload = pickle.dumps((False, error), protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.loads(payload)  # an exception whose __init__ takes other arguments fails only here
-        return payload
+        pickle.loads(pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL))  # an exception whose __init__ takes other arguments fails only here
+        return error
     except Exception:  # noqa: BLE001 (whatever pickling raised, the text still travels)
-        return pickle.dumps((False, ChildProcessError(text)))
+        return ChildProcessError(text)
 
 
 def _ending(status: int) -> str:

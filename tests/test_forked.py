@@ -14,7 +14,7 @@ import pytest
 from briefgen import build
 from briefgen.cli import main
 from briefgen.errors import RenderStopped, UsageError
-from briefgen.forked import ForkedCall, can_fork
+from briefgen.forked import ByteParts, ForkedCall, Worker, can_fork
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
 
@@ -34,6 +34,10 @@ def _refuse() -> None:
 
 def _kill_myself() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _kill_myself_rendering(shell: object, blocks: list) -> None:
+    _kill_myself()
 
 
 def test_the_value_comes_back_from_the_child_which_saw_the_parents_memory():
@@ -100,10 +104,97 @@ def test_a_build_whose_pdf_process_is_killed_says_so_and_keeps_the_previous_outp
     monkeypatch.chdir(workspace)
     assert main(["build", "--quiet"]) == 0
     before = {path.name: path.read_bytes() for path in (workspace / "output").iterdir()}
-    monkeypatch.setattr(build, "_render_pdf", lambda document: _kill_myself())
+    monkeypatch.setattr(build, "_render_pdf_from_blocks", _kill_myself_rendering)
     capsys.readouterr()
     assert main(["build", "--quiet"]) == 1
     message = capsys.readouterr().err
     assert "briefgen: error: the child process rendering the document was stopped by signal 9 (SIGKILL)" in message
     assert "internal error" not in message
     assert {path.name: path.read_bytes() for path in (workspace / "output").iterdir()} == before
+
+
+# --- the worker forked before the workspace is loaded ---------------------------------
+
+_loaded_after_the_worker_started: list[str] = []
+
+
+def _what_the_worker_holds(extra: str, items: list) -> tuple[int, list[str], str, list]:
+    return os.getpid(), list(_loaded_after_the_worker_started), extra, items
+
+
+def _large_parts() -> ByteParts:
+    return ByteParts([b"%PDF-", bytes(range(256)) * 4096, b"%%EOF"])  # more than a pipe's buffer
+
+
+def test_a_worker_holds_only_what_it_is_sent():
+    with Worker() as worker:
+        _loaded_after_the_worker_started.append("a long pack")
+        try:
+            pid, loaded, extra, items = worker.submit(_what_the_worker_holds, "sent", items=[{"block": 1}, ("block", 2)]).result()
+        finally:
+            _loaded_after_the_worker_started.clear()
+    assert pid != os.getpid()
+    assert loaded == []  # forked before the parent loaded it
+    assert (extra, items) == ("sent", [{"block": 1}, ("block", 2)])
+
+
+def test_byte_parts_come_back_as_one_bytes_object_and_the_worker_takes_call_after_call():
+    with Worker() as worker:
+        first = worker.submit(_large_parts).result()
+        second = worker.submit(_large_parts).result()
+    assert type(first) is bytes
+    assert first == second == b"%PDF-" + bytes(range(256)) * 4096 + b"%%EOF"
+
+
+def test_an_error_in_a_call_is_raised_in_the_parent_and_the_worker_goes_on():
+    with Worker() as worker:
+        with pytest.raises(UsageError, match="the renderer refused") as raised:
+            worker.submit(_refuse).result()
+        assert "in the child process" in raised.value.__notes__[0]
+        assert worker.alive
+        assert worker.submit(_large_parts).result().startswith(b"%PDF-")
+
+
+def test_a_worker_killed_during_a_call_is_reported_and_takes_no_more_calls():
+    with Worker() as worker:
+        with pytest.raises(RenderStopped, match=r"stopped by signal 9 \(SIGKILL\) \(out of memory\?\); nothing was written"):
+            worker.submit(_kill_myself).result()
+        assert not worker.alive
+        with pytest.raises(RenderStopped, match="has stopped"):
+            worker.submit(_large_parts)
+
+
+def test_leaving_a_call_early_stops_the_worker_and_stopping_leaves_no_process_behind():
+    with Worker() as worker:
+        pid = worker._pid
+        with worker.submit(time.sleep, 60):
+            pass  # the caller gave up (an error elsewhere): the call cannot be interrupted, the worker goes
+        assert not worker.alive
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)  # already reaped: no zombie left behind
+
+
+def test_the_worker_runs_its_warm_up_at_once():
+    marker = Path(os.environ.get("TMPDIR", "/tmp")) / f"briefgen-warm-up-{os.getpid()}"
+    marker.unlink(missing_ok=True)
+    try:
+        with Worker(warm_up=marker.touch) as worker:
+            assert worker.submit(marker.exists).result()
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def test_a_long_pack_rendered_by_the_worker_is_the_one_rendered_here(monkeypatch):
+    from briefgen.compose import load_template_set, resolve_template_dir
+    from briefgen.render import pdf
+    from conftest import make_sample_pack_document
+
+    monkeypatch.setattr(pdf, "_TWO_PART_MINIMUM", 0)  # split like a long pack, in the worker too
+    document = make_sample_pack_document(sections=12)
+    templates = load_template_set(resolve_template_dir("default", Path.cwd()))
+    with Worker() as worker:
+        by_worker = build.render_document(document, ["docx", "pdf"], templates, lambda step: None, worker=worker)
+    monkeypatch.setenv("BRIEFGEN_NO_FORK", "1")
+    here = build.render_document(document, ["docx", "pdf"], templates, lambda step: None)
+    assert by_worker == here
+    assert by_worker["pdf"].startswith(b"%PDF-")

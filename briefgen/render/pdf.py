@@ -84,7 +84,7 @@ from .pdf_pack import (
 )
 from .pdf_split import LaidOutPages, NotReplayable, RecordingCanvas, check_fonts, frozen_font_error, replay_page, seed_fonts
 
-__all__ = ["heading_keys", "render_pdf", "render_pdf_with_pages"]
+__all__ = ["heading_keys", "render_pdf", "render_pdf_in_parts", "render_pdf_with_pages"]
 
 
 def render_pdf(document: Document) -> bytes:
@@ -97,11 +97,17 @@ def render_pdf_with_pages(document: Document) -> tuple[bytes, dict[str, int]]:
 
     Where two headings share a key, the first one's page is given.
     """
+    parts, pages = render_pdf_in_parts(document)
+    return b"".join(parts), pages
+
+
+def render_pdf_in_parts(document: Document) -> tuple[list[bytes], dict[str, int]]:
+    """Return what :func:`render_pdf_with_pages` does, the PDF as the consecutive parts it was written in (a long pack's file is tens of MB, and joining them holds it twice)."""
     with _infrequent_garbage_collection():
         return _render(document)
 
 
-def _render(document: Document) -> tuple[bytes, dict[str, int]]:
+def _render(document: Document) -> tuple[list[bytes], dict[str, int]]:
     weights, characters = _measure(document.blocks)
     tail_block = _tail_block(document.blocks, weights)
     if tail_block is not None:
@@ -112,7 +118,7 @@ def _render(document: Document) -> tuple[bytes, dict[str, int]]:
     return _render_in_one_part(document)
 
 
-def _render_in_one_part(document: Document, *, seed_characters: str | None = None) -> tuple[bytes, dict[str, int]]:
+def _render_in_one_part(document: Document, *, seed_characters: str | None = None) -> tuple[list[bytes], dict[str, int]]:
     """Lay the whole document out on one canvas; with ``seed_characters``, its fonts seeded as for a two-part layout."""
     sheet, story, flowables = _story(document)
     seed = None if seed_characters is None else _FontSeed(sheet.font_names, seed_characters)
@@ -124,7 +130,7 @@ def _render_in_one_part(document: Document, *, seed_characters: str | None = Non
     return template.finish(), _heading_pages(document, template)
 
 
-def _render_in_two_parts(document: Document, tail_block: int, seed_characters: str) -> tuple[bytes, dict[str, int]]:
+def _render_in_two_parts(document: Document, tail_block: int, seed_characters: str) -> tuple[list[bytes], dict[str, int]]:
     """Lay the blocks after ``tail_block`` (a page break) out separately, in a child process where one can run, and replay them after the rest.
 
     Both canvases are seeded with ``seed_characters``, which must hold every character the
@@ -1418,8 +1424,8 @@ class _BriefDocTemplate(BaseDocTemplate):
         self.cover_pages.update(offset + page for page in part.cover_pages)
         self.page = offset + len(part.pages)
 
-    def finish(self) -> bytes:
-        """Write the page numbers now that every page is known, save, and return the PDF bytes."""
+    def finish(self) -> list[bytes]:
+        """Write the page numbers now that every page is known, save, and return the PDF bytes in the parts they were written in."""
         self._furniture.write_page_numbers(self.canv, self.page)
         self._contents_numbers.write(self.canv, self.destination_pages)
         if self.destination_pages:
@@ -1429,23 +1435,43 @@ class _BriefDocTemplate(BaseDocTemplate):
             self.canv.drop_unused_fonts(self._seed.font_names)
         with _SUBSETTING_LOCK:
             self.canv.save()
-        return self._output.value()
+        return self._output.parts()
 
 
 class _Output:
-    """The file reportlab saves to: it keeps the bytes written rather than copying them into a buffer (a long pack's PDF is tens of MB)."""
+    """The file the canvas saves to: the bytes written, large pieces kept as they are and small ones gathered.
+
+    A long pack's PDF is tens of MB written as tens of thousands of pieces, most of them a
+    link or a page's dictionary; kept one by one, they would take a third more than the file.
+    """
+
+    _LARGE = 512  # a page's stream, a font: kept as written, not copied
+    _GATHERED = 65536  # small pieces are gathered into parts of this size
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
+        self._small = bytearray()
 
     def write(self, data: bytes) -> None:
         """Keep ``data``."""
+        if len(data) < self._LARGE:
+            self._small += data
+            if len(self._small) >= self._GATHERED:
+                self._gather()
+            return
+        self._gather()
         self._parts.append(data)
 
-    def value(self) -> bytes:
+    def parts(self) -> list[bytes]:
         """Return everything written, in order, and forget it."""
+        self._gather()
         parts, self._parts = self._parts, []
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return parts
+
+    def _gather(self) -> None:
+        if self._small:
+            self._parts.append(bytes(self._small))
+            self._small.clear()
 
 
 def _pdf_date_formatter(created: dt.datetime | dt.date):

@@ -27,7 +27,15 @@ __all__ = ["DocumentCanvas", "PlainLink", "PlainURILink"]
 
 
 class _PageContents(PDFStream):
-    """A page's compressed content stream, which gives up its bytes once they are written to the file."""
+    """A page's content stream, compressed and given its filters when the page ends, which gives up its bytes once they are written to the file."""
+
+    def formatted_parts(self, document: pdfdoc.PDFDocument) -> tuple[bytes, bytes, bytes]:
+        """Return the stream as ``PDFStream.format`` writes it, in three parts: dictionary and keyword, the content itself (not copied), closing keyword."""
+        # The filters are in the dictionary already, so PDFStream.format applies none.
+        dictionary = PDFDictionary(self.dictionary.dict.copy())
+        content = document.encrypt.encode(self.content)
+        dictionary["Length"] = len(content)
+        return pdfdoc.format(dictionary, document) + b"\nstream\n", content, b"endstream\n"
 
 
 class PlainLink(pdfdoc.PDFObject):
@@ -208,9 +216,16 @@ def _write(document: pdfdoc.PDFDocument, write: Callable[[bytes], object]) -> No
         if comments:
             emit("%% %s: class %s \n" % (ascii(name), type(content).__name__[:50]))  # noqa: UP031 (reportlab's wording)
         document.idToOffset[name] = offset
-        emit(pdfdoc.PDFIndirectObject(name, content).format(document))
-        if isinstance(content, _PageContents):
-            content.content = None  # written; at 1000 statements the page streams are 20 MB
+        if type(content) is _PageContents and not comments:
+            # As PDFIndirectObject.format wraps it, but the page's bytes are written as they
+            # are and then let go: at 1000 statements the page streams are 20 MB.
+            head, stream, tail = content.formatted_parts(document)
+            emit(b"%d %d obj\n%s" % (*document.idToObjectNumberAndVersion[name], head))
+            emit(stream)
+            emit(tail + b"endobj\n")
+            content.content = None
+        else:
+            emit(pdfdoc.PDFIndirectObject(name, content).format(document))
         names.append(name)
     cross_references = pdfdoc.PDFCrossReferenceTable()
     cross_references.addsection(0, names)
