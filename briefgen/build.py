@@ -104,11 +104,13 @@ def _render_pdf(document: Document) -> tuple[bytes, dict[str, int]]:
 
 
 def _render_pdf_from_blocks(shell: Document, blocks: list) -> tuple[ByteParts, dict[str, int]]:
-    """In a worker: return the PDF of ``shell`` with ``blocks`` (sent one by one), in parts sent back as one bytes object, and its heading pages."""
-    from .render.pdf import render_pdf_in_parts
+    """In a worker: return the PDF of ``shell`` with ``blocks`` (sent one by one, and emptied here), in parts sent back as one bytes object, and its heading pages."""
+    from .render.pdf import lay_out_pdf
 
-    parts, pages = render_pdf_in_parts(dataclasses.replace(shell, blocks=tuple(blocks)))
-    return ByteParts(parts), pages
+    laid_out = lay_out_pdf(dataclasses.replace(shell, blocks=tuple(blocks)))
+    # Nothing holds the document now: a long pack's (tens of MB) is freed before the file is written.
+    blocks.clear()
+    return ByteParts(laid_out.write()), laid_out.heading_pages
 
 
 def _import_pdf_renderer() -> None:

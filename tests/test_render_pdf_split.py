@@ -30,9 +30,10 @@ def _embedded_fonts(data: bytes) -> set[str]:
     return {name.split(b"+")[-1].decode() for name in re.findall(rb"/FontName /(\S+)", data)}
 
 
-def _joined(rendered: tuple[list[bytes], dict[str, int]]) -> tuple[bytes, dict[str, int]]:
-    parts, pages = rendered
-    return b"".join(parts), pages
+def _joined(document, template) -> tuple[bytes, dict[str, int]]:
+    """Return the file and heading pages of ``document`` laid out by one of the renderer's layouts."""
+    laid_out = pdf.LaidOutPdf(pdf._heading_pages(document, template), template)
+    return b"".join(laid_out.write()), laid_out.heading_pages
 
 
 def _split(document):
@@ -48,8 +49,8 @@ def test_two_parts_are_byte_for_byte_one_seeded_canvas(long_pack, monkeypatch, f
         pytest.skip("no fork on this machine")
     tail_block, characters = _split(long_pack)
     assert tail_block is not None and tail_block > 2  # after the cover and contents
-    two_parts = _joined(pdf._render_in_two_parts(long_pack, tail_block, characters))
-    one_canvas = _joined(pdf._render_in_one_part(long_pack, seed_characters=characters))
+    two_parts = _joined(long_pack, pdf._lay_out_in_two_parts(long_pack, tail_block, characters))
+    one_canvas = _joined(long_pack, pdf._lay_out_in_one_part(long_pack, seed_characters=characters))
     assert two_parts == one_canvas
 
 
@@ -58,16 +59,16 @@ def test_a_short_first_part_hangs_its_notes_by_the_widest_number_of_the_whole(lo
     monkeypatch.setattr(pdf, "_TAIL_SHARE", 0.85)
     tail_block, characters = _split(long_pack)
     assert pdf._footnote_count(long_pack.blocks[:tail_block]) < 10 <= pdf._footnote_count(long_pack.blocks)
-    two_parts = _joined(pdf._render_in_two_parts(long_pack, tail_block, characters))
-    assert two_parts == _joined(pdf._render_in_one_part(long_pack, seed_characters=characters))
+    two_parts = _joined(long_pack, pdf._lay_out_in_two_parts(long_pack, tail_block, characters))
+    assert two_parts == _joined(long_pack, pdf._lay_out_in_one_part(long_pack, seed_characters=characters))
 
 
 def test_two_parts_read_as_the_ordinary_layout(long_pack, monkeypatch):
     calls = []
-    two_parts = pdf._render_in_two_parts
-    monkeypatch.setattr(pdf, "_render_in_two_parts", lambda *args: calls.append(args) or two_parts(*args))
+    two_parts = pdf._lay_out_in_two_parts
+    monkeypatch.setattr(pdf, "_lay_out_in_two_parts", lambda *args: calls.append(args) or two_parts(*args))
     data, pages = render_pdf_with_pages(long_pack)
-    ordinary, ordinary_pages = _joined(pdf._render_in_one_part(long_pack))
+    ordinary, ordinary_pages = _joined(long_pack, pdf._lay_out_in_one_part(long_pack))
     assert len(calls) == 1  # the split was taken
     assert pdf_pages_text(data) == pdf_pages_text(ordinary)
     assert pages == ordinary_pages
@@ -83,7 +84,7 @@ def test_a_character_the_seed_missed_falls_back_to_one_canvas(long_pack, monkeyp
     # its frozen fonts refuse; the whole document is then laid out on one canvas.
     monkeypatch.setattr(pdf, "_RENDERER_CHARACTERS", "0123456789.")
     data, pages = render_pdf_with_pages(long_pack)
-    assert (data, pages) == _joined(pdf._render_in_one_part(long_pack))
+    assert (data, pages) == _joined(long_pack, pdf._lay_out_in_one_part(long_pack))
 
 
 def test_the_seed_holds_every_character_of_the_text_as_written_and_in_capitals():

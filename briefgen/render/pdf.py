@@ -84,7 +84,7 @@ from .pdf_pack import (
 )
 from .pdf_split import LaidOutPages, NotReplayable, RecordingCanvas, check_fonts, frozen_font_error, replay_page, seed_fonts
 
-__all__ = ["heading_keys", "render_pdf", "render_pdf_in_parts", "render_pdf_with_pages"]
+__all__ = ["LaidOutPdf", "heading_keys", "lay_out_pdf", "render_pdf", "render_pdf_with_pages"]
 
 
 def render_pdf(document: Document) -> bytes:
@@ -97,40 +97,55 @@ def render_pdf_with_pages(document: Document) -> tuple[bytes, dict[str, int]]:
 
     Where two headings share a key, the first one's page is given.
     """
-    parts, pages = render_pdf_in_parts(document)
-    return b"".join(parts), pages
+    laid_out = lay_out_pdf(document)
+    return b"".join(laid_out.write()), laid_out.heading_pages
 
 
-def render_pdf_in_parts(document: Document) -> tuple[list[bytes], dict[str, int]]:
-    """Return what :func:`render_pdf_with_pages` does, the PDF as the consecutive parts it was written in (a long pack's file is tens of MB, and joining them holds it twice)."""
+def lay_out_pdf(document: Document) -> LaidOutPdf:
+    """Typeset ``document`` as a PDF up to writing the file, which :meth:`LaidOutPdf.write` does: a caller that lets go of the document in between does not hold it and the file at once."""
     with _infrequent_garbage_collection():
-        return _render(document)
+        template = _lay_out(document)
+        return LaidOutPdf(_heading_pages(document, template), template)
 
 
-def _render(document: Document) -> tuple[list[bytes], dict[str, int]]:
+class LaidOutPdf:
+    """A document laid out as a PDF: the page of each heading (see :func:`render_pdf_with_pages`) and the file, still to be written."""
+
+    def __init__(self, heading_pages: dict[str, int], template: _BriefDocTemplate) -> None:
+        #: The 1-based page of each heading by its :func:`heading_keys` key.
+        self.heading_pages = heading_pages
+        self._template: _BriefDocTemplate | None = template
+
+    def write(self) -> list[bytes]:
+        """Write the file, once, and return it as the consecutive parts it was written in (a long pack's file is tens of MB: joining them holds it twice)."""
+        if self._template is None:
+            raise RuntimeError("the PDF has been written already")
+        template, self._template = self._template, None
+        with _infrequent_garbage_collection():
+            return template.finish()
+
+
+def _lay_out(document: Document) -> _BriefDocTemplate:
     weights, characters = _measure(document.blocks)
     tail_block = _tail_block(document.blocks, weights)
     if tail_block is not None:
         try:
-            return _render_in_two_parts(document, tail_block, characters)
+            return _lay_out_in_two_parts(document, tail_block, characters)
         except NotReplayable:
             pass  # the seed did not foresee something; lay everything out on one canvas
-    return _render_in_one_part(document)
+    return _lay_out_in_one_part(document)
 
 
-def _render_in_one_part(document: Document, *, seed_characters: str | None = None) -> tuple[list[bytes], dict[str, int]]:
+def _lay_out_in_one_part(document: Document, *, seed_characters: str | None = None) -> _BriefDocTemplate:
     """Lay the whole document out on one canvas; with ``seed_characters``, its fonts seeded as for a two-part layout."""
     sheet, story, flowables = _story(document)
     seed = None if seed_characters is None else _FontSeed(sheet.font_names, seed_characters)
     template = _BriefDocTemplate(document.metadata, sheet, _ledger(story, sheet), story, seed=seed)
-    # The builder's footnotes and shared cells reach every paragraph; without it each one
-    # is freed once drawn (platypus drops flowables from the list as it places them).
-    del story
     template.build(flowables or [Spacer(0, 0)], canvasmaker=DocumentCanvas)  # a PDF needs at least one page
-    return template.finish(), _heading_pages(document, template)
+    return template
 
 
-def _render_in_two_parts(document: Document, tail_block: int, seed_characters: str) -> tuple[list[bytes], dict[str, int]]:
+def _lay_out_in_two_parts(document: Document, tail_block: int, seed_characters: str) -> _BriefDocTemplate:
     """Lay the blocks after ``tail_block`` (a page break) out separately, in a child process where one can run, and replay them after the rest.
 
     Both canvases are seeded with ``seed_characters``, which must hold every character the
@@ -145,11 +160,10 @@ def _render_in_two_parts(document: Document, tail_block: int, seed_characters: s
         story = _StoryBuilder(sheet, document.blocks, footnote_count=footnotes)
         head = story.build(stop=tail_block)
         template = _BriefDocTemplate(document.metadata, sheet, _ledger(story, sheet), story, seed=seed)
-        del story
         template.build(head, canvasmaker=DocumentCanvas)
         laid_out = job.result() if job is not None else tail.run()
     template.append_pages(laid_out)
-    return template.finish(), _heading_pages(document, template)
+    return template
 
 
 class _TailLayout:
@@ -167,14 +181,13 @@ class _TailLayout:
         sheet = self._sheet
         story = _StoryBuilder(sheet, self._document.blocks, footnote_count=self._footnote_count)
         flowables = story.build(keep_from=self._page_break + 1)
-        if len(story.footnotes) and max(story.footnotes) != self._footnote_count:
-            raise NotReplayable("the footnotes were counted differently from how they were numbered")
         template = _BriefDocTemplate(self._document.metadata, sheet, _ledger(story, sheet), story, seed=self._seed, recording=True)
-        del story
         try:
             template.build(flowables, canvasmaker=RecordingCanvas)
         except PDFError as error:
             raise frozen_font_error(error) or error
+        if story.footnotes_numbered != self._footnote_count:
+            raise NotReplayable("the footnotes were counted differently from how they were numbered")
         check_fonts(template.canv, self._seed.font_names)
         return LaidOutPages(template.canv.pages, template.destination_pages, template.cover_pages)
 
@@ -187,10 +200,10 @@ class _FontSeed:
     characters: str
 
 
-def _story(document: Document) -> tuple[_StyleSheet, _StoryBuilder, list[Flowable]]:
+def _story(document: Document) -> tuple[_StyleSheet, _StoryBuilder, _LazyStory]:
     """Return the house style's sheet, the story builder and the document's flowables."""
     sheet = _sheet(document.style)
-    story = _StoryBuilder(sheet, document.blocks)
+    story = _StoryBuilder(sheet, document.blocks, footnote_count=_footnote_count(document.blocks))
     return sheet, story, story.build()
 
 
@@ -673,7 +686,10 @@ class _InlineWriter:
     def __init__(self, sheet: _StyleSheet, heading_anchors: dict[str, str]) -> None:
         self._sheet = sheet
         self._heading_anchors = heading_anchors
-        self.footnotes: dict[int, str] = {}  # number → markup of the note's text
+        #: How many footnotes have been numbered so far.
+        self.footnotes_numbered = 0
+        #: Number → markup of each note's text, for the notes numbered since :meth:`take_footnotes`.
+        self.footnotes: dict[int, str] = {}
 
     def markup(self, children: tuple[Inline, ...], *, in_note: bool = False) -> str:
         """Return the markup for ``children``."""
@@ -720,8 +736,13 @@ class _InlineWriter:
             return None
         return href if scheme in _CLICKABLE_SCHEMES else None
 
+    def take_footnotes(self) -> dict[int, str]:
+        """Return the notes numbered since the last call, and forget them."""
+        notes, self.footnotes = self.footnotes, {}
+        return notes
+
     def _footnote(self, note: Footnote) -> str:
-        number = len(self.footnotes) + 1
+        number = self.footnotes_numbered = self.footnotes_numbered + 1
         self.footnotes[number] = self.markup(note.children, in_note=True)
         # The invisible anchor lets the layout find the marker; it goes last because
         # reportlab will not break an over-long word that starts with an anchor.
@@ -1059,11 +1080,9 @@ class _RemainingRows(Flowable):
 class _StoryBuilder:
     """Turns the document's blocks into platypus flowables, collecting footnotes, outline and contents."""
 
-    def __init__(self, sheet: _StyleSheet, blocks: tuple, *, footnote_count: int | None = None) -> None:
+    def __init__(self, sheet: _StyleSheet, blocks: tuple, *, footnote_count: int) -> None:
         self._sheet = sheet
         self._blocks = blocks
-        # The footnotes' numbers hang by the widest of all of them, built or not.
-        self._footnote_count = footnote_count
         self._headings = _headings(blocks)
         anchors: dict[str, str] = {}
         for index, heading in self._headings:
@@ -1073,46 +1092,57 @@ class _StoryBuilder:
         self._open_levels: list[int] = []  # heading levels of the outline entries still open
         # Table cells with the same markup and style share one paragraph (see _cell).
         self._cells: dict[tuple[str, str], Paragraph] = {}
+        # The footnotes' numbers hang by the widest of all of them, built or not.
+        self._footnote_style = _hung_footnote_style(sheet, footnote_count)
         #: Outline entries by the destination name of each heading.
         self.outline: dict[str, _OutlineEntry] = {}
-        #: Footnote paragraphs by number, filled by :meth:`build`.
+        #: Footnote paragraphs by number, each added when the block that cites it is built
+        #: (shared with the footnote ledger, which drops each note once drawn).
         self.footnotes: dict[int, Paragraph] = {}
         #: The page-number forms of the contents entries.
         self.contents_numbers = ContentsNumbers()
 
-    def build(self, stop: int | None = None, *, keep_from: int = 0) -> list[Flowable]:
-        """Return the flowables of the blocks before ``stop`` (all by default) from block ``keep_from`` on.
+    @property
+    def footnotes_numbered(self) -> int:
+        """How many footnotes the blocks built so far number, those left out by ``keep_from`` included."""
+        return self._inline.footnotes_numbered
+
+    def build(self, stop: int | None = None, *, keep_from: int = 0) -> _LazyStory:
+        """Return the flowables of the blocks before ``stop`` (all by default) from block ``keep_from`` on, built as platypus reaches them.
 
         The blocks before ``keep_from`` are built and dropped, so that footnote numbers and
         outline levels run on as in the whole document; only the footnotes from there on
-        are kept, in :attr:`footnotes`.
+        join :attr:`footnotes`.
         """
-        flowables: list[Flowable] = []
-        notes_dropped = 0
+        return _LazyStory(self._built_blocks(stop, keep_from))
+
+    def _built_blocks(self, stop: int | None, keep_from: int) -> Iterator[list[Flowable]]:
         for index, block in enumerate(self._blocks[:stop]):
-            if index == keep_from and index:
-                flowables.clear()
-                self._cells.clear()
-                notes_dropped = len(self._inline.footnotes)
-            if isinstance(block, Heading):
-                flowables.append(self._heading(block, _heading_destination(index)))
-            elif isinstance(block, ParagraphBlock):
-                flowables.append(self._paragraph(block))
-            elif isinstance(block, ListBlock):
-                flowables.extend(self._list(block))
-            elif isinstance(block, TableBlock):
-                if block.header or any(block.rows):
-                    flowables.append(self._table(block))
-            elif isinstance(block, PageBreak):
-                flowables.append(PageBreakIfNotEmpty())
-            elif isinstance(block, Cover):
-                flowables.extend(self._cover(block))
-            elif isinstance(block, Contents):
-                flowables.extend(self._contents(block, index))
-            else:
-                raise TypeError(f"unknown block: {type(block).__name__}")
-        self.footnotes = self._footnote_paragraphs(notes_dropped)
-        return flowables
+            flowables = self._block(block, index)
+            # Cells are shared within a block: shared across a long pack, every cell would live to its end.
+            self._cells.clear()
+            notes = self._inline.take_footnotes()
+            if index >= keep_from:
+                style = self._footnote_style
+                self.footnotes.update((number, _Paragraph(markup, style, bulletText=str(number))) for number, markup in notes.items())
+                yield flowables
+
+    def _block(self, block: object, index: int) -> list[Flowable]:
+        if isinstance(block, Heading):
+            return [self._heading(block, _heading_destination(index))]
+        if isinstance(block, ParagraphBlock):
+            return [self._paragraph(block)]
+        if isinstance(block, ListBlock):
+            return self._list(block)
+        if isinstance(block, TableBlock):
+            return [self._table(block)] if block.header or any(block.rows) else []
+        if isinstance(block, PageBreak):
+            return [PageBreakIfNotEmpty()]
+        if isinstance(block, Cover):
+            return self._cover(block)
+        if isinstance(block, Contents):
+            return self._contents(block, index)
+        raise TypeError(f"unknown block: {type(block).__name__}")
 
     def _heading(self, heading: Heading, key: str) -> Paragraph:
         level = min(max(heading.level, 0), 3)
@@ -1257,20 +1287,50 @@ class _StoryBuilder:
             paragraph = self._cells[key] = _Paragraph(markup, style)
         return paragraph
 
-    def _footnote_paragraphs(self, dropped: int) -> dict[int, Paragraph]:
-        sheet = self._sheet
-        notes = self._inline.footnotes
-        if len(notes) <= dropped:
-            return {}
-        count = len(notes) if self._footnote_count is None else self._footnote_count
-        widest = max(pdfmetrics.stringWidth(str(n), sheet.body_faces.regular, sheet.style.footnote_size) for n in range(1, count + 1))
-        gap = sheet.style.footnote_size * 0.6
-        style = ParagraphStyle("footnote-hung", parent=sheet.footnote, leftIndent=widest + gap, bulletIndent=widest)
-        return {
-            number: _Paragraph(markup, style, bulletText=str(number))
-            for number, markup in notes.items()
-            if number > dropped
-        }
+
+def _hung_footnote_style(sheet: _StyleSheet, count: int) -> ParagraphStyle:
+    """Return the style of footnotes hung by the width of the widest of ``count`` note numbers."""
+    widest = max((pdfmetrics.stringWidth(str(n), sheet.body_faces.regular, sheet.style.footnote_size) for n in range(1, count + 1)), default=0.0)
+    gap = sheet.style.footnote_size * 0.6
+    return ParagraphStyle("footnote-hung", parent=sheet.footnote, leftIndent=widest + gap, bulletIndent=widest)
+
+
+class _LazyStory(list):
+    """The flowables platypus lays out, built a block at a time shortly before it reaches them.
+
+    platypus takes its story from the front: it reads the first flowable, deletes it, puts
+    split-off remainders back in front, and looks ahead along a keep-with-next chain.
+    Built all at once, a long pack's flowables took tens of MB before the first was drawn.
+    """
+
+    # Flowables kept built ahead of the layout; a keep-with-next chain is built to its end.
+    _AHEAD = 32
+
+    def __init__(self, blocks: Iterator[list[Flowable]]) -> None:
+        super().__init__()
+        self._blocks: Iterator[list[Flowable]] | None = blocks
+
+    def _fill(self) -> None:
+        while self._blocks is not None:
+            size = list.__len__(self)
+            if size >= self._AHEAD and not list.__getitem__(self, -1).getKeepWithNext():
+                return
+            built = next(self._blocks, None)
+            if built is None:
+                self._blocks = None
+            else:
+                self.extend(built)
+
+    def __len__(self) -> int:
+        self._fill()
+        return list.__len__(self)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __getitem__(self, index):
+        self._fill()
+        return list.__getitem__(self, index)
 
 
 def _heading_destination(index: int) -> str:

@@ -25,7 +25,7 @@ the page where the header first appeared.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from reportlab.platypus import Flowable, Frame, KeepTogether, Paragraph, Table
 from reportlab.platypus.doctemplate import ActionFlowable, FrameBreak
@@ -170,7 +170,7 @@ class FootnoteLedger:
 
     def __init__(
         self,
-        notes: Mapping[int, Flowable],
+        notes: dict[int, Flowable],
         width: float,
         *,
         max_block_height: float,
@@ -181,8 +181,9 @@ class FootnoteLedger:
         rule_width: float,
         rule_colour: object,
     ) -> None:
-        self._notes = dict(notes)  # each is dropped once drawn, so only the pending ones stay in memory
-        self._numbers = frozenset(self._notes)
+        # Shared with whoever adds notes as their markers' flowables are built; each is
+        # dropped once drawn, so only the pending ones stay in memory.
+        self._notes = notes
         self._width = width
         self._max_block_height = max_block_height
         self._space_above_rule = space_above_rule
@@ -201,7 +202,7 @@ class FootnoteLedger:
 
     def unplaced(self, numbers: Iterable[int]) -> list[int]:
         """Return those of ``numbers`` that are real footnotes not yet booked on any page."""
-        return [n for n in numbers if n in self._numbers and n not in self._placed]
+        return [n for n in numbers if n in self._notes and n not in self._placed]
 
     def extra_height(self, numbers: Iterable[int]) -> float:
         """Return how much taller this page's footnote block gets if ``numbers`` join it."""
