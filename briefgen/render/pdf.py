@@ -63,6 +63,7 @@ from briefgen.document import (
 
 from briefgen.forked import ForkedCall, can_fork
 
+from . import pdf_metrics
 from .pdf_canvas import DocumentCanvas
 from .pdf_footnotes import (
     FootnoteFrame,
@@ -433,6 +434,7 @@ def _register_face(name: str, path: str, digest: str) -> None:
     """Register one TrueType file under ``name``, never borrowing another file's glyphs."""
     font = TTFont(name, path)
     font.briefgen_digest = digest
+    pdf_metrics.forget()  # what was measured with a font this one may replace under its name
     pdfmetrics.registerFont(font)
     # reportlab hands the font first registered under a PostScript name to every later font
     # of that name; that is only right when the files are the same bytes.
@@ -669,6 +671,14 @@ _accelerated_same_frag = reportlab_paragraph.sameFrag
 # reportlab's line breaking looks the test up in its module on every call; the answers are
 # the same, so every paragraph in the process gets the faster one.
 reportlab_paragraph.sameFrag = _same_frag
+
+
+# --- reportlab's font metrics ------------------------------------------------------------
+
+# reportlab's paragraphs look these up in their module on every call; the answers are the
+# same, from what was measured before (see pdf_metrics).
+reportlab_paragraph.stringWidth = pdf_metrics.string_width
+reportlab_paragraph.getAscentDescent = pdf_metrics.ascent_descent
 
 
 # --- inline content → reportlab paragraph markup -----------------------------------------------

@@ -23,6 +23,8 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFBase85Encode, PDFDictionary, PDFName, PDFStream, PDFZCompress
 from reportlab.pdfgen.canvas import Canvas
 
+from .pdf_metrics import RememberedWidths
+
 __all__ = ["DocumentCanvas", "PlainLink", "PlainURILink"]
 
 
@@ -89,7 +91,7 @@ def _destination_bytes(destination: pdfdoc.Destination, document: pdfdoc.PDFDocu
     return b"[ %s %s R /XYZ %s ]" % (str(number).encode(), str(version).encode(), fp_str(target.left, target.top, target.zoom).encode("ascii"))
 
 
-class DocumentCanvas(Canvas):
+class DocumentCanvas(RememberedWidths, Canvas):
     """A canvas that compresses each page's content stream when the page is finished, not when the document is saved, and makes plain links compactly.
 
     reportlab keeps every page's operators as text until it saves: at 1000 statements,

@@ -24,6 +24,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFError
 from reportlab.pdfgen.canvas import Canvas
 
+from .pdf_metrics import RememberedWidths
+
 __all__ = ["LaidOutPages", "NotReplayable", "PageRecord", "RecordingCanvas", "check_fonts", "replay_page", "seed_fonts"]
 
 
@@ -53,7 +55,7 @@ class LaidOutPages:
     cover_pages: set[int]
 
 
-class RecordingCanvas(Canvas):
+class RecordingCanvas(RememberedWidths, Canvas):
     """A canvas that keeps each finished page as a :class:`PageRecord` in :attr:`pages` instead of adding it to its own document."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
