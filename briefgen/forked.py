@@ -135,7 +135,7 @@ class Worker:
         if not self.alive:
             raise RenderStopped("the child process rendering documents has stopped; nothing was written")
         if self._pending is not None:
-            self._pending.result()  # one call at a time: the reply pipe holds one answer
+            self._pending.collect()  # one call at a time: its answer is read, and kept for it, first
         items = list(items) if items else None
         try:
             pickle.dump((function, args, None if items is None else len(items)), self._requests, protocol=pickle.HIGHEST_PROTOCOL)
@@ -196,10 +196,14 @@ class WorkerCall:
         self._worker = worker
         self._outcome: tuple[bool, Any] | None = None
 
-    def result(self) -> Any:
-        """Return the call's value, or raise the exception it raised, waiting for the worker if needed."""
+    def collect(self) -> None:
+        """Wait for the call's outcome and keep it for :meth:`result`."""
         if self._outcome is None:
             self._outcome = self._worker._receive()
+
+    def result(self) -> Any:
+        """Return the call's value, or raise the exception it raised, waiting for the worker if needed."""
+        self.collect()
         succeeded, value = self._outcome
         if not succeeded:
             raise value

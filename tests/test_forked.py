@@ -198,3 +198,12 @@ def test_a_long_pack_rendered_by_the_worker_is_the_one_rendered_here(monkeypatch
     here = build.render_document(document, ["docx", "pdf"], templates, lambda step: None)
     assert by_worker == here
     assert by_worker["pdf"].startswith(b"%PDF-")
+
+
+def test_a_call_sent_before_the_last_one_was_collected_waits_for_it_and_keeps_its_outcome():
+    with Worker() as worker:
+        first = worker.submit(_refuse)
+        second = worker.submit(_large_parts)  # reads the first call's answer before sending
+        assert second.result().startswith(b"%PDF-")
+        with pytest.raises(UsageError, match="the renderer refused"):
+            first.result()
