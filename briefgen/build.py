@@ -43,20 +43,25 @@ def slug(text: str, limit: int = 60) -> str:
 
 
 def start_pdf_worker() -> Worker | None:
-    """Start the process that will lay out PDFs, while this one is still small; None where that needs a fork and none is possible.
+    """Start the process that will lay out PDFs, while this one is still small; None where no fork is possible or it fails (PDFs are then laid out here).
 
     Forked once the workspace is loaded and composed, it would start with all of that
     (at 1000 statements, some 150 MB counted against it); started first, it is sent only
     the document, and imports reportlab while this process loads the workspace.
     """
-    return Worker(warm_up=_import_pdf_renderer) if can_fork() else None
+    if not can_fork():
+        return None
+    try:
+        return Worker(warm_up=_import_pdf_renderer)
+    except OSError:  # no memory or processes left for one
+        return None
 
 
 def render_document(document: Document, formats: list[str], templates: TemplateSet, step: Step, *, worker: Worker | None = None) -> dict[str, bytes]:
     """Render ``document`` into each of ``formats`` (docx, pdf, ics, md); return bytes by extension.
 
     The PDF is laid out by ``worker`` where one is given and alive, else in a child forked
-    now where possible, else here.
+    now where a fork is possible and succeeds, else here.
     """
     rendered: dict[str, bytes] = {}
     pdf_job: ForkedCall | WorkerCall | None = None
@@ -68,11 +73,12 @@ def render_document(document: Document, formats: list[str], templates: TemplateS
         if worker is not None and worker.alive:
             shell = dataclasses.replace(document, blocks=())
             pdf_job = worker.submit(_render_pdf_from_blocks, shell, items=document.blocks)
-        elif can_fork():
-            _import_pdf_renderer_once_forked_children_have()
-            pdf_job = ForkedCall(_render_pdf, document)
         else:
-            rendered["pdf"], page_numbers = _render_pdf(document)
+            if can_fork():
+                _import_pdf_renderer_once_forked_children_have()
+            pdf_job = ForkedCall.start(_render_pdf, document)
+            if pdf_job is None:
+                rendered["pdf"], page_numbers = _render_pdf(document)
         if pdf_job is not None:
             page_numbers = lambda: pdf_job.result()[1]  # called once, after the body
     with pdf_job or contextlib.nullcontext():

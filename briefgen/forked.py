@@ -46,15 +46,27 @@ class ForkedCall:
         # garbage collector writes to every object it examines, which would copy the whole
         # parent heap into the child; frozen objects are left out of its collections.
         gc.freeze()
-        pid = os.fork()
+        try:
+            pid = _fork(read_end, write_end)
+        finally:
+            gc.unfreeze()
         if pid == 0:
             os.close(read_end)
             _run_in_child(write_end, function, args)  # never returns
-        gc.unfreeze()
         os.close(write_end)
         self._pid = pid
         self._pipe = os.fdopen(read_end, "rb")
         self._outcome: tuple[bool, Any] | None = None
+
+    @classmethod
+    def start(cls, function: Callable[..., Any], *args: Any) -> ForkedCall | None:
+        """Start ``function(*args)`` in a forked child, or return None where that is not possible here or the fork fails (no memory or processes left): the caller then runs it itself."""
+        if not can_fork():
+            return None
+        try:
+            return cls(function, *args)
+        except OSError:
+            return None
 
     def result(self) -> Any:
         """Return the call's value, or raise the exception it raised, waiting for the child if needed."""
@@ -93,6 +105,16 @@ class ForkedCall:
         self.cancel()
 
 
+def _fork(*pipe_ends: int) -> int:
+    """Fork; if that fails, close ``pipe_ends`` (made for the child) and raise."""
+    try:
+        return os.fork()
+    except OSError:
+        for end in pipe_ends:
+            os.close(end)
+        raise
+
+
 class ByteParts(list):
     """A list of bytes objects that a :class:`Worker` sends back as one bytes object, so that neither process ever holds the parts and their join at once."""
 
@@ -109,7 +131,12 @@ class Worker:
     def __init__(self, warm_up: Callable[[], object] | None = None) -> None:
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
-        pid = os.fork()
+        try:
+            pid = _fork(request_read, request_write)
+        except OSError:
+            os.close(reply_read)
+            os.close(reply_write)
+            raise
         if pid == 0:
             os.close(request_write)
             os.close(reply_read)

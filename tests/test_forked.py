@@ -207,3 +207,27 @@ def test_a_call_sent_before_the_last_one_was_collected_waits_for_it_and_keeps_it
         assert second.result().startswith(b"%PDF-")
         with pytest.raises(UsageError, match="the renderer refused"):
             first.result()
+
+
+def test_where_fork_fails_the_pdf_is_laid_out_here_and_nothing_leaks(tmp_path, monkeypatch):
+    """No memory or processes left for a child: the build goes on in one process, with the same files."""
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("open files are counted through /proc")
+    workspace = tmp_path / "ws"
+    shutil.copytree(Path(__file__).resolve().parent / "data" / "veloria", workspace)
+    monkeypatch.chdir(workspace)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    assert main(["build", "--quiet", "--out", "forked"]) == 0
+
+    def refuse_to_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse_to_fork)
+    open_before = len(os.listdir("/proc/self/fd"))
+    assert ForkedCall.start(time.sleep, 0) is None
+    assert build.start_pdf_worker() is None
+    assert len(os.listdir("/proc/self/fd")) == open_before  # the pipes made for the children are closed
+    assert main(["build", "--quiet", "--out", "here"]) == 0
+    forked = {path.name: path.read_bytes() for path in (workspace / "forked").iterdir()}
+    assert forked == {path.name: path.read_bytes() for path in (workspace / "here").iterdir()}
+    assert any(name.endswith(".pdf") for name in forked)

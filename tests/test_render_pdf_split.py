@@ -12,6 +12,7 @@ import re
 import pytest
 
 from briefgen.document import Contents, Footnote, PageBreak, Paragraph, Text
+from briefgen.forked import can_fork
 from briefgen.render import pdf
 from briefgen.render.pdf import render_pdf_with_pages
 from conftest import make_sample_document, make_sample_pack_document
@@ -45,7 +46,7 @@ def _split(document):
 def test_two_parts_are_byte_for_byte_one_seeded_canvas(long_pack, monkeypatch, fork):
     if not fork:
         monkeypatch.setenv("BRIEFGEN_NO_FORK", "1")
-    elif not pdf.can_fork():
+    elif not can_fork():
         pytest.skip("no fork on this machine")
     tail_block, characters = _split(long_pack)
     assert tail_block is not None and tail_block > 2  # after the cover and contents

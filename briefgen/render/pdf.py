@@ -61,7 +61,7 @@ from briefgen.document import (
     plain_text,
 )
 
-from briefgen.forked import ForkedCall, can_fork
+from briefgen.forked import ForkedCall
 
 from . import pdf_metrics
 from .pdf_canvas import DocumentCanvas
@@ -156,7 +156,7 @@ def _lay_out_in_two_parts(document: Document, tail_block: int, seed_characters: 
     seed = _FontSeed(sheet.font_names, seed_characters)
     footnotes = _footnote_count(document.blocks)
     tail = _TailLayout(document, sheet, tail_block, footnotes, seed)
-    job = ForkedCall(tail.run) if can_fork() else None
+    job = ForkedCall.start(tail.run)
     with job or contextlib.nullcontext():
         story = _StoryBuilder(sheet, document.blocks, footnote_count=footnotes)
         head = story.build(stop=tail_block)
