@@ -92,7 +92,7 @@ def _destination_bytes(destination: pdfdoc.Destination, document: pdfdoc.PDFDocu
 
 
 class DocumentCanvas(RememberedWidths, Canvas):
-    """A canvas that compresses each page's content stream when the page is finished, not when the document is saved, and makes plain links compactly.
+    """A canvas that compresses each page's content stream when the page is finished, makes plain links compactly, and writes the file object by object to a file object.
 
     reportlab keeps every page's operators as text until it saves: at 1000 statements,
     some 80 MB. Compressed as each page ends, they take a sixth of that, and the file's
@@ -153,8 +153,11 @@ class DocumentCanvas(RememberedWidths, Canvas):
         document = self._doc
         if type(document.encrypt) is not pdfdoc.NoEncryption or getattr(document, "_digiSigs", None):
             raise NotImplementedError("a document canvas writes neither encrypted nor signed files")
+        write = getattr(self._filename, "write", None)
+        if write is None:
+            raise TypeError("a document canvas saves to a file object, not to a file name")
         _prepare(document, self)
-        _write(document, self._filename.write)
+        _write(document, write)
 
     def endForm(self, **extra_attributes) -> None:  # noqa: N802 (reportlab's name)
         """Finish a form, noting the fonts it draws with."""
