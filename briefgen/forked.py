@@ -52,6 +52,10 @@ class ForkedCall:
             gc.unfreeze()
         if pid == 0:
             os.close(read_end)
+            for inherited in _serving_pipes:
+                # A worker's child holding the worker's pipes would keep its parent from
+                # seeing the worker end until this child ended too.
+                os.close(inherited)
             _run_in_child(write_end, function, args)  # never returns
         os.close(write_end)
         self._pid = pid
@@ -249,8 +253,14 @@ class WorkerCall:
         self.cancel()
 
 
+# In a worker: the pipes it serves on, which the children it forks close.
+_serving_pipes: tuple[int, ...] = ()
+
+
 def _serve(request_fd: int, reply_fd: int, warm_up: Callable[[], object] | None) -> None:
     """Run calls from the request pipe until it closes, answering each on the reply pipe; leave without the parent's exit handlers."""
+    global _serving_pipes
+    _serving_pipes = (request_fd, reply_fd)
     try:
         if warm_up is not None:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -231,3 +232,25 @@ def test_where_fork_fails_the_pdf_is_laid_out_here_and_nothing_leaks(tmp_path, m
     forked = {path.name: path.read_bytes() for path in (workspace / "forked").iterdir()}
     assert forked == {path.name: path.read_bytes() for path in (workspace / "here").iterdir()}
     assert any(name.endswith(".pdf") for name in forked)
+
+
+def _start_a_long_child_then_die(pid_file: Path) -> None:
+    child = ForkedCall(time.sleep, 60)
+    pid_file.write_text(str(child._pid))
+    _kill_myself()
+
+
+def test_a_worker_killed_while_its_own_child_runs_is_reported_at_once(tmp_path):
+    """The worker's child does not hold the worker's pipes open: the parent hears of the worker's end without waiting for the child."""
+    if not can_fork():
+        pytest.skip("one core here: no worker's child")
+    pid_file = tmp_path / "child.pid"
+    started = time.monotonic()
+    try:
+        with Worker() as worker, pytest.raises(RenderStopped, match="stopped by signal 9"):
+            worker.submit(_start_a_long_child_then_die, pid_file).result()
+        assert time.monotonic() - started < 30  # not the child's 60 s
+    finally:
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
