@@ -182,10 +182,12 @@ class Worker:
         """Read the outcome of the call in progress."""
         self._pending = None
         try:
-            outcome = _read_outcome(self._replies)
-        except (EOFError, pickle.UnpicklingError, struct.error):
+            return _read_outcome(self._replies)
+        except EOFError:  # the worker has ended: its pipe closes only then
             return False, RenderStopped(f"the child process rendering the document {self._lose()}; nothing was written")
-        return outcome
+        except Exception as error:  # noqa: BLE001 (an answer this process cannot read: the worker may still run, so it is stopped)
+            self.stop()
+            return False, RenderStopped(f"the child process rendering the document sent an answer that could not be read ({error}); nothing was written")
 
     def _lose(self) -> str:
         """Reap a worker that stopped answering and describe how it ended."""

@@ -254,3 +254,25 @@ def test_a_worker_killed_while_its_own_child_runs_is_reported_at_once(tmp_path):
         if pid_file.exists():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def _refuse_to_be_read() -> None:
+    raise ValueError("not readable here")
+
+
+class _ReadableOnlyInTheWorker:
+    """A value that pickles, and fails when it is unpickled."""
+
+    def __reduce__(self):
+        return (_refuse_to_be_read, ())
+
+
+def _answer_the_parent_cannot_read() -> _ReadableOnlyInTheWorker:
+    return _ReadableOnlyInTheWorker()
+
+
+def test_an_answer_the_parent_cannot_read_stops_the_worker_instead_of_waiting_for_it():
+    with Worker() as worker:
+        with pytest.raises(RenderStopped, match="sent an answer that could not be read"):
+            worker.submit(_answer_the_parent_cannot_read).result()
+        assert not worker.alive
