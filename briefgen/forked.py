@@ -175,6 +175,9 @@ class Worker:
             self._requests.flush()
         except BrokenPipeError:
             raise RenderStopped(f"the child process rendering the document {self._lose()}; nothing was written") from None
+        except BaseException:
+            self.stop()  # a request cut short (an argument that cannot be pickled) would leave it reading garbage
+            raise
         self._pending = WorkerCall(self)
         return self._pending
 

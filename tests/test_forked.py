@@ -276,3 +276,10 @@ def test_an_answer_the_parent_cannot_read_stops_the_worker_instead_of_waiting_fo
         with pytest.raises(RenderStopped, match="sent an answer that could not be read"):
             worker.submit(_answer_the_parent_cannot_read).result()
         assert not worker.alive
+
+
+def test_a_call_whose_arguments_cannot_be_sent_stops_the_worker_and_raises():
+    with Worker() as worker:
+        with pytest.raises(TypeError):
+            worker.submit(_what_the_worker_holds, "sent", items=[1, threading.Lock()])  # a lock cannot be pickled
+        assert not worker.alive
