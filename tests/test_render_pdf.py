@@ -546,12 +546,12 @@ def test_the_document_canvas_writes_the_bytes_reportlab_writes(monkeypatch, asci
 
     monkeypatch.setattr(rl_config, "useA85", int(ascii85))
     document = make_sample_document(footnotes=40)  # several pages, a link to a URL and links to notes
-    compressed_as_they_finish = render_pdf(document)
-    assert compressed_as_they_finish.count(b"/Subtype /Link") > 40
-    assert b"/S /URI /Type /Action /URI (https://example.org/a?b=1&c=<2>)" in compressed_as_they_finish
+    by_document_canvas = render_pdf(document)
+    assert by_document_canvas.count(b"/Subtype /Link") > 40
+    assert b"/S /URI /Type /Action /URI (https://example.org/a?b=1&c=<2>)" in by_document_canvas
     monkeypatch.setattr(pdf, "DocumentCanvas", Canvas)
-    assert compressed_as_they_finish == with_content_identifier(render_pdf(document))
-    assert (b"/ASCII85Decode" in compressed_as_they_finish) == ascii85
+    assert by_document_canvas == with_content_identifier(render_pdf(document))
+    assert (b"/ASCII85Decode" in by_document_canvas) == ascii85
 
 
 def test_links_are_left_to_reportlab_where_it_writes_dictionaries_one_entry_per_line(monkeypatch):
