@@ -49,12 +49,7 @@ def start_pdf_worker() -> Worker | None:
     (at 1000 statements, some 150 MB counted against it); started first, it is sent only
     the document, and imports reportlab while this process loads the workspace.
     """
-    if not can_fork():
-        return None
-    try:
-        return Worker(warm_up=_import_pdf_renderer)
-    except OSError:  # no memory or processes left for one
-        return None
+    return Worker.start(warm_up=_import_pdf_renderer)
 
 
 def render_document(document: Document, formats: list[str], templates: TemplateSet, step: Step, *, worker: Worker | None = None) -> dict[str, bytes]:

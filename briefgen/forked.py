@@ -135,12 +135,7 @@ class Worker:
     def __init__(self, warm_up: Callable[[], object] | None = None) -> None:
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
-        try:
-            pid = _fork(request_read, request_write)
-        except OSError:
-            os.close(reply_read)
-            os.close(reply_write)
-            raise
+        pid = _fork(request_read, request_write, reply_read, reply_write)
         if pid == 0:
             os.close(request_write)
             os.close(reply_read)
@@ -151,6 +146,16 @@ class Worker:
         self._requests = os.fdopen(request_write, "wb")
         self._replies = os.fdopen(reply_read, "rb")
         self._pending: WorkerCall | None = None
+
+    @classmethod
+    def start(cls, warm_up: Callable[[], object] | None = None) -> Worker | None:
+        """Start a worker, or return None where that is not possible here or the fork fails (no memory or processes left): the caller then runs its calls itself."""
+        if not can_fork():
+            return None
+        try:
+            return cls(warm_up)
+        except OSError:
+            return None
 
     @property
     def alive(self) -> bool:
