@@ -34,7 +34,6 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFError
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import BaseDocTemplate, PageTemplate, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus import paragraph as reportlab_paragraph
 from reportlab.platypus.flowables import Flowable, HRFlowable, PageBreakIfNotEmpty
@@ -65,6 +64,7 @@ from briefgen.forked import ForkedCall
 
 from . import pdf_metrics
 from .pdf_canvas import DocumentCanvas
+from .pdf_fonts import TrueTypeFont
 from .pdf_footnotes import (
     FootnoteFrame,
     FootnoteLedger,
@@ -432,7 +432,7 @@ def _register_family(family: FontFamily | None, fallback: _Faces) -> _Faces:
 
 def _register_face(name: str, path: str, digest: str) -> None:
     """Register one TrueType file under ``name``, never borrowing another file's glyphs."""
-    font = TTFont(name, path)
+    font = TrueTypeFont(name, path)
     font.briefgen_digest = digest
     pdf_metrics.forget()  # what was measured with a font this one may replace under its name
     pdfmetrics.registerFont(font)
