@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from briefgen.document import Contents, Footnote, PageBreak, Paragraph, Text
+from briefgen.document import Contents, Footnote, Heading, Link, ListBlock, PageBreak, Paragraph, Table, Text
 from briefgen.forked import can_fork
 from briefgen.render import pdf
 from briefgen.render.pdf import render_pdf_with_pages
@@ -117,3 +117,34 @@ def test_the_split_falls_at_a_page_break_between_ordinary_blocks_near_the_tail_s
     # Nor one before contents, whose page numbers the first part writes.
     with_contents = (*blocks[:9], Contents((Text("Contents"),)), *blocks[9:])
     assert pdf._tail_block(with_contents, [*weights[:9], 0, *weights[9:]]) > 9
+
+
+def test_blocks_passed_over_number_notes_and_open_outline_levels_as_built_blocks_do():
+    note = Footnote((Text("Ministry of Fictional Affairs, 3 March 2031."),))
+    cited = (Text("cited"), note)
+    blocks = (
+        Heading(1, (Text("Ostrelia"),)),
+        Heading(3, (Text("Deep heading"), note)),
+        Paragraph((Link("https://example.org/ostrelia", (Text("linked"), note)), Text(" and "), note)),
+        ListBlock((cited, (Text("plain"),), cited), ordered=True),
+        Table(header=(cited, (Text("Status"),)), rows=((cited, cited), ((Text("Agreed"),), cited))),
+        Table(header=(), rows=((),)),  # empty: drawn as nothing
+        Paragraph((Footnote((Text("outer"), Footnote((Text("nested, not numbered"),)))),)),
+        PageBreak(),
+        Heading(2, (Text("Vardania"),)),
+        Paragraph(cited),
+        Heading(3, (Text("Later"),)),
+    )
+    sheet = pdf._sheet(make_sample_document().style)
+
+    def tail_of(keep_from):
+        story = pdf._StoryBuilder(sheet, blocks, footnote_count=pdf._footnote_count(blocks))
+        built = story.build(keep_from=keep_from)
+        flowables = [built[index] for index in range(len(built))]  # as platypus reads the story
+        return [flowable.text for flowable in flowables[-3:]], story.outline, story.footnotes_numbered
+
+    whole_text, whole_outline, whole_count = tail_of(0)
+    text, outline, count = tail_of(blocks.index(PageBreak()) + 1)
+    assert text == whole_text and "super" in text[1]
+    assert count == whole_count == 11
+    assert [entry.level for entry in outline.values()] == [whole_outline[key].level for key in outline] == [1, 2]
