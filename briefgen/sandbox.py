@@ -242,6 +242,9 @@ def _pydantic_internal(obj: Any, attr: str) -> bool:
     return verdict
 
 
+_METHOD_TYPES = (types.MethodType, types.BuiltinMethodType)
+
+
 class _GuardedEnvironment(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox, with bounded arithmetic and formats, a clock, and pydantic's API out of reach."""
 
@@ -254,6 +257,9 @@ class _GuardedEnvironment(ImmutableSandboxedEnvironment):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._attribute_verdicts: dict[tuple[type, str], bool] = {}
+        # (type, name) pairs read before as plain safe attributes: neither pydantic's API
+        # nor refused by is_safe_attribute. Templates read tens of thousands per pack.
+        self._plain_attributes: set[tuple[type, str]] = set()
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         """Whether templates may read ``obj.attr``: jinja2's rules, and nothing pydantic's BaseModel defines."""
@@ -276,10 +282,24 @@ class _GuardedEnvironment(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """Look up ``obj.attribute`` for a template, refusing pydantic's API before it is even read."""
+        cls = _cacheable_type(obj)
+        if (cls, attribute) in self._plain_attributes:
+            # Judged safe for this type and name before; what jinja2 does besides depends on
+            # the value only where it is a method (str.format is wrapped).
+            try:
+                value = getattr(obj, attribute)
+            except AttributeError:
+                pass  # jinja2 then tries an item of that name
+            else:
+                if type(value) not in _METHOD_TYPES:
+                    return value
         # jinja2 reads an attribute before judging it; some of pydantic's warn or compute when read.
         if _pydantic_internal(obj, attribute):
             return self.unsafe_undefined(obj, attribute)
-        return super().getattr(obj, attribute)
+        value = super().getattr(obj, attribute)
+        if cls is not None and len(self._plain_attributes) < _VERDICT_CACHE_LIMIT and self._attribute_verdicts.get((cls, attribute)):
+            self._plain_attributes.add((cls, attribute))
+        return value
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         """Look up ``obj[argument]`` for a template (which falls back to attributes), with the same refusal."""

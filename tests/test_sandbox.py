@@ -70,3 +70,19 @@ def test_filled_in_dates_follow_the_wording(tmp_path):
     assert format_wording(environment, {"day_format": "{month} {day}, {year}"}, "day_format", fields) == "May 1, 2031"
     with pytest.raises(Exception, match="day_format of the wording"):
         format_wording(environment, {"day_format": "{day.__class__}"}, "day_format", fields)
+
+
+class Holder:
+    """A plain object whose attribute holds whatever a test puts there."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def test_a_name_read_plainly_before_is_still_sandboxed_when_it_holds_str_format(tmp_path):
+    """A type and name read before as a plain value are read quickly after; a ``str.format`` found there is still the sandbox's."""
+    plain, sneaky = Holder("plain"), Holder("{0.__class__.__init__.__globals__}".format)
+    source = "{% for _ in range(3) %}{{ a.value }} {% endfor %}{{ b.value(b) }}"
+    with pytest.raises(TemplateError, match=r"access to attribute '__\w+__' of '\w+' object is unsafe"):
+        render_text(tmp_path, source, a=plain, b=sneaky)
+    assert render_text(tmp_path, "{% for h in hs %}{{ h.value }} {% endfor %}", hs=[plain, Holder(3), Holder("again")]) == "plain 3 again "
