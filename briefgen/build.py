@@ -77,11 +77,7 @@ def render_document(document: Document, formats: list[str], templates: TemplateS
         if pdf_job is not None:
             page_numbers = lambda: pdf_job.result()[1]  # called once, after the body
     with pdf_job or contextlib.nullcontext():
-        if "docx" in formats:
-            from .render.docx import render_docx
-
-            step("docx")
-            rendered["docx"] = render_docx(document, templates.reference_docx, page_numbers=page_numbers)
+        # The DOCX waits for the PDF's page numbers at its end, so the others go first.
         if "ics" in formats:
             from .render.ics import render_ics
 
@@ -92,6 +88,11 @@ def render_document(document: Document, formats: list[str], templates: TemplateS
 
             step("md")
             rendered["md"] = render_markdown(document)
+        if "docx" in formats:
+            from .render.docx import render_docx
+
+            step("docx")
+            rendered["docx"] = render_docx(document, templates.reference_docx, page_numbers=page_numbers)
         if pdf_job is not None:
             rendered["pdf"] = pdf_job.result()[0]
     return {extension: rendered[extension] for extension in formats if extension in rendered}
