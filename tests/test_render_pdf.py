@@ -566,3 +566,24 @@ def test_links_are_left_to_reportlab_where_it_writes_dictionaries_one_entry_per_
     assert b"/Border [ 0\n 0\n 0 ]" in multiline
     monkeypatch.setattr(pdf, "DocumentCanvas", Canvas)
     assert multiline == with_content_identifier(render_pdf(document))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Annot", "0 0 612 792", "(Vardania \\(East\\))", "", "Ostrelia é ü", "\u02d8 breve", "tab\there", "unit\x1fsep", b"bytes", 12],
+)
+def test_names_and_strings_are_encoded_as_reportlab_encodes_them(value):
+    """The quick PDFDocEncoding and the remembered names answer what reportlab's own functions answer, errors included."""
+    from briefgen.render import pdf_canvas
+
+    def outcome(function, *args):
+        try:
+            return function(*args)
+        except Exception as error:  # noqa: BLE001 - the error is part of the answer
+            return type(error)
+
+    assert outcome(pdf_canvas._pdfdoc_encoded, value) == outcome(pdf_canvas._reportlab_pdfdoc_encoded, value)
+    if isinstance(value, str):
+        for _ in range(2):  # computed, then remembered
+            assert pdf_canvas._pdf_name(value) == pdf_canvas._reportlab_pdf_name(value)
+        assert pdf_canvas._pdf_name(value, "A", "z") == pdf_canvas._reportlab_pdf_name(value, "A", "z")

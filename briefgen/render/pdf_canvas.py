@@ -28,6 +28,46 @@ from .pdf_metrics import RememberedWidths
 __all__ = ["DocumentCanvas", "PlainLink", "PlainURILink"]
 
 
+# --- reportlab's encoding of names and strings --------------------------------------------
+
+# Writing a document encodes every name and number as PDFDocEncoding through reportlab's
+# codec, a Python wrapper called tens of thousands of times (a third of writing a long
+# pack). PDFDocEncoding is ASCII except that it has no characters 24-31, so ASCII without
+# them is encoded by the ASCII codec, with the same bytes; anything else goes to reportlab.
+_NOT_IN_PDF_DOC_ENCODING = re.compile("[\x18-\x1f]")
+_reportlab_pdfdoc_encoded = pdfdoc.pdfdocEnc
+
+
+def _pdfdoc_encoded(text: object) -> object:
+    """Return ``text`` in PDFDocEncoding if it is a string, else as it is, exactly as reportlab's ``pdfdocEnc`` does."""
+    if type(text) is str and text.isascii() and _NOT_IN_PDF_DOC_ENCODING.search(text) is None:
+        return text.encode("ascii")
+    return _reportlab_pdfdoc_encoded(text)
+
+
+# A document has a few dozen distinct names (/Type, /Annot, /Rect...) written thousands of times.
+_NAMES_KEPT = 4096
+_names: dict[str, str] = {}
+_reportlab_pdf_name = pdfdoc.PDFName
+
+
+def _pdf_name(data: str, lo: str = "!", hi: str = "~") -> str:
+    """Return ``data`` written as a PDF name, as reportlab's ``PDFName`` does, from what it answered before where it can."""
+    if lo != "!" or hi != "~" or type(data) is not str:
+        return _reportlab_pdf_name(data, lo, hi)
+    name = _names.get(data)
+    if name is None:
+        if len(_names) >= _NAMES_KEPT:
+            _names.clear()
+        name = _names[data] = _reportlab_pdf_name(data)
+    return name
+
+
+# reportlab's formatting looks both up in its module on every call.
+pdfdoc.pdfdocEnc = _pdfdoc_encoded
+pdfdoc.PDFName = _pdf_name
+
+
 class _PageContents(PDFStream):
     """A page's content stream, compressed and given its filters when the page ends, which gives up its bytes once they are written to the file."""
 
