@@ -294,14 +294,32 @@ def render_template(templates: TemplateSet, name: str, context: dict[str, Any], 
     return render(templates.environment, templates.directory, name, context, statements=statements)
 
 
+@dataclass(frozen=True)
+class ComposedMarkup:
+    """A document as its template wrote it: the markup, the template it came from and the house style; :meth:`document` reads it."""
+
+    html: str
+    source_name: str
+    style: Style
+
+    def document(self) -> Document:
+        """Return the document the markup describes (the same one every time it is read)."""
+        metadata, blocks, events = parse_markup(self.html, self.source_name)
+        return Document(metadata, blocks, self.style, events)
+
+
 def compose_note(loaded: LoadedStatement, templates: TemplateSet, *, author: str = "") -> Document:
     """Compose the briefing note of one statement."""
+    return compose_note_markup(loaded, templates, author=author).document()
+
+
+def compose_note_markup(loaded: LoadedStatement, templates: TemplateSet, *, author: str = "") -> ComposedMarkup:
+    """Compose the briefing note of one statement as its template's markup."""
     statement = loaded.statement
     language = statement.source.language or "en"
     context = {"s": statement, "id": loaded.id, "t": templates.wording(language), "language": language, "author": author}
     html = render_template(templates, "note.html.j2", context)
-    metadata, blocks, events = parse_markup(html, f"{templates.directory.name}/note.html.j2")
-    return Document(metadata, blocks, templates.style, events)
+    return ComposedMarkup(html, f"{templates.directory.name}/note.html.j2", templates.style)
 
 
 def _event_uid(statement_id: str, event: str) -> str:
@@ -364,9 +382,13 @@ def pack_context(pack: LoadedPack, templates: TemplateSet, *, author: str) -> di
 
 def compose_pack(pack: LoadedPack, templates: TemplateSet, *, author: str = "") -> Document:
     """Compose the briefing pack: cover, contents, overview, timeline, tracker, people, statements, sources."""
+    return compose_pack_markup(pack, templates, author=author).document()
+
+
+def compose_pack_markup(pack: LoadedPack, templates: TemplateSet, *, author: str = "") -> ComposedMarkup:
+    """Compose the briefing pack as its template's markup."""
     html = render_template(templates, "pack.html.j2", pack_context(pack, templates, author=author), statements=len(pack.statements))
-    metadata, blocks, events = parse_markup(html, f"{templates.directory.name}/pack.html.j2")
-    return Document(metadata, blocks, templates.style, events)
+    return ComposedMarkup(html, f"{templates.directory.name}/pack.html.j2", templates.style)
 
 
 def compose_email(pack: LoadedPack, templates: TemplateSet, *, author: str = "") -> EmailDraft:

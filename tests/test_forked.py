@@ -201,6 +201,34 @@ def test_a_long_pack_rendered_by_the_worker_is_the_one_rendered_here(monkeypatch
     assert by_worker["pdf"].startswith(b"%PDF-")
 
 
+def test_a_pack_the_worker_reads_from_its_markup_is_the_one_rendered_here_from_its_document():
+    from briefgen.compose import compose_pack_markup, load_template_set, resolve_template_dir
+    from briefgen.workspace import load_pack
+
+    fiction = Path(__file__).resolve().parent / "data" / "veloria"
+    pack, _ = load_pack(fiction / "briefing.yaml")
+    templates = load_template_set(resolve_template_dir("default", fiction))
+    composed = compose_pack_markup(pack, templates)
+    with Worker() as worker:
+        by_worker = build.render_composed(composed, ["docx", "pdf", "ics"], templates, lambda step: None, worker=worker)
+        assert worker.alive  # and ready for the next document
+    here = build.render_document(composed.document(), ["docx", "pdf", "ics"], templates, lambda step: None)
+    assert by_worker == here
+    assert by_worker["pdf"].startswith(b"%PDF-") and list(by_worker) == ["docx", "pdf", "ics"]
+
+
+def test_markup_this_process_cannot_read_stops_the_worker_reading_it_and_is_reported(tmp_path):
+    from briefgen.compose import ComposedMarkup, load_template_set, resolve_template_dir
+    from briefgen.errors import TemplateError
+
+    templates = load_template_set(resolve_template_dir("default", tmp_path))
+    composed = ComposedMarkup("<p>Ostrelia <blink>agreed</blink></p>", "fiction/pack.html.j2", templates.style)
+    with Worker() as worker:
+        with pytest.raises(TemplateError, match=r"fiction/pack.html.j2: output line 1, column \d+: <blink> cannot stand inside a paragraph"):
+            build.render_composed(composed, ["docx", "pdf"], templates, lambda step: None, worker=worker)
+        assert not worker.alive  # its call was cancelled rather than left to answer later
+
+
 def test_a_call_sent_before_the_last_one_was_collected_waits_for_it_and_keeps_its_outcome():
     with Worker() as worker:
         first = worker.submit(_refuse)
