@@ -62,7 +62,7 @@ def render_document(document: Document, formats: list[str], templates: TemplateS
 
 
 def render_composed(composed: ComposedMarkup, formats: list[str], templates: TemplateSet, step: Step, *, worker: Worker | None = None) -> dict[str, bytes]:
-    """Render the document ``composed`` describes, as :func:`render_document` does; a worker reads the markup itself, while this process does."""
+    """Render the document ``composed`` describes (reading it), as :func:`render_document` does; a worker reads the markup itself, while this process does."""
     return _render(composed, formats, templates, step, worker)
 
 
@@ -85,7 +85,7 @@ def _render(source: Document | ComposedMarkup, formats: list[str], templates: Te
                 shell = dataclasses.replace(source, blocks=())
                 pdf_job = worker.submit(_render_pdf_from_blocks, shell, items=source.blocks)
             running.enter_context(pdf_job)
-        document = source.document() if isinstance(source, ComposedMarkup) else source
+        document = source.read() if isinstance(source, ComposedMarkup) else source
         if lays_out_pdf and pdf_job is None:
             step("pdf")
             if can_fork():
@@ -137,7 +137,7 @@ def _render_pdf_from_blocks(shell: Document, blocks: list) -> tuple[ByteParts, d
 
 def _render_pdf_from_markup(source_name: str, style: Style, markup: list[str]) -> tuple[ByteParts, dict[str, int]]:
     """In a worker: return the PDF of the document ``markup`` (one string, taken from the list) describes, as :func:`_render_pdf_from_blocks` does."""
-    document = ComposedMarkup(markup.pop(), source_name, style).document()  # the markup is let go of: tens of MB at 1000 statements
+    document = ComposedMarkup(markup.pop(), source_name, style).read()  # the markup is let go of: tens of MB at 1000 statements
     shell, blocks = dataclasses.replace(document, blocks=()), list(document.blocks)
     del document  # so that emptying the list lets go of the blocks
     return _render_pdf_from_blocks(shell, blocks)

@@ -294,23 +294,37 @@ def render_template(templates: TemplateSet, name: str, context: dict[str, Any], 
     return render(templates.environment, templates.directory, name, context, statements=statements)
 
 
-@dataclass(frozen=True)
 class ComposedMarkup:
-    """A document as its template wrote it: the markup, the template it came from and the house style; :meth:`document` reads it."""
+    """A document as its template wrote it: the markup, the template it came from and the house style; :meth:`read` reads it, once.
 
-    html: str
-    source_name: str
-    style: Style
+    A long pack's markup is tens of MB, which nothing needs once it is read, so reading it
+    lets go of it.
+    """
 
-    def document(self) -> Document:
-        """Return the document the markup describes (the same one every time it is read)."""
-        metadata, blocks, events = parse_markup(self.html, self.source_name)
+    def __init__(self, html: str, source_name: str, style: Style) -> None:
+        self._html: str | None = html
+        #: The template the markup came from, named in errors.
+        self.source_name = source_name
+        #: The house style the document is rendered in.
+        self.style = style
+
+    @property
+    def html(self) -> str:
+        """The markup, until it is read."""
+        if self._html is None:
+            raise RuntimeError("the composed markup has been read already")
+        return self._html
+
+    def read(self) -> Document:
+        """Return the document the markup describes, and let go of the markup."""
+        html, self._html = self.html, None
+        metadata, blocks, events = parse_markup(html, self.source_name)
         return Document(metadata, blocks, self.style, events)
 
 
 def compose_note(loaded: LoadedStatement, templates: TemplateSet, *, author: str = "") -> Document:
     """Compose the briefing note of one statement."""
-    return compose_note_markup(loaded, templates, author=author).document()
+    return compose_note_markup(loaded, templates, author=author).read()
 
 
 def compose_note_markup(loaded: LoadedStatement, templates: TemplateSet, *, author: str = "") -> ComposedMarkup:
@@ -382,7 +396,7 @@ def pack_context(pack: LoadedPack, templates: TemplateSet, *, author: str) -> di
 
 def compose_pack(pack: LoadedPack, templates: TemplateSet, *, author: str = "") -> Document:
     """Compose the briefing pack: cover, contents, overview, timeline, tracker, people, statements, sources."""
-    return compose_pack_markup(pack, templates, author=author).document()
+    return compose_pack_markup(pack, templates, author=author).read()
 
 
 def compose_pack_markup(pack: LoadedPack, templates: TemplateSet, *, author: str = "") -> ComposedMarkup:

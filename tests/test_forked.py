@@ -202,17 +202,20 @@ def test_a_long_pack_rendered_by_the_worker_is_the_one_rendered_here(monkeypatch
 
 
 def test_a_pack_the_worker_reads_from_its_markup_is_the_one_rendered_here_from_its_document():
-    from briefgen.compose import compose_pack_markup, load_template_set, resolve_template_dir
+    from briefgen.compose import ComposedMarkup, compose_pack_markup, load_template_set, resolve_template_dir
     from briefgen.workspace import load_pack
 
     fiction = Path(__file__).resolve().parent / "data" / "veloria"
     pack, _ = load_pack(fiction / "briefing.yaml")
     templates = load_template_set(resolve_template_dir("default", fiction))
     composed = compose_pack_markup(pack, templates)
+    html = composed.html
     with Worker() as worker:
         by_worker = build.render_composed(composed, ["docx", "pdf", "ics"], templates, lambda step: None, worker=worker)
         assert worker.alive  # and ready for the next document
-    here = build.render_document(composed.document(), ["docx", "pdf", "ics"], templates, lambda step: None)
+    with pytest.raises(RuntimeError, match="read already"):
+        composed.read()  # rendering let go of the markup
+    here = build.render_document(ComposedMarkup(html, composed.source_name, composed.style).read(), ["docx", "pdf", "ics"], templates, lambda step: None)
     assert by_worker == here
     assert by_worker["pdf"].startswith(b"%PDF-") and list(by_worker) == ["docx", "pdf", "ics"]
 
