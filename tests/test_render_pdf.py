@@ -587,3 +587,21 @@ def test_names_and_strings_are_encoded_as_reportlab_encodes_them(value):
         for _ in range(2):  # computed, then remembered
             assert pdf_canvas._pdf_name(value) == pdf_canvas._reportlab_pdf_name(value)
         assert pdf_canvas._pdf_name(value, "A", "z") == pdf_canvas._reportlab_pdf_name(value, "A", "z")
+
+
+def test_paragraph_fragments_copy_as_the_reduce_protocol_copies_them():
+    import copy
+
+    from reportlab.platypus.paraparser import ParaFrag
+
+    class Subclassed(ParaFrag):
+        pass
+
+    for kind in (ParaFrag, Subclassed):
+        fragment = kind(fontName="Times-Roman", fontSize=10.5, link=[(0, "#note-1")], us_lines=[])
+        copied = copy.copy(fragment)
+        by_protocol = copy._reconstruct(fragment, None, *fragment.__reduce_ex__(4))
+        assert type(copied) is type(by_protocol) is kind and copied is not fragment
+        assert copied.__dict__ == by_protocol.__dict__ == fragment.__dict__
+        assert copied.link is fragment.link  # shallow, as reportlab's parser expects
+    assert "__copy__" in vars(ParaFrag)  # the quick copy is the one in use
