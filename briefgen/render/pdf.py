@@ -17,7 +17,6 @@ import dataclasses
 import datetime as dt
 import gc
 import hashlib
-import html
 import math
 import os
 import re
@@ -29,7 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-from reportlab.lib.colors import Color, HexColor, toColor
+from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
@@ -62,7 +61,7 @@ from briefgen.document import (
 
 from briefgen.forked import ForkedCall
 
-from . import pdf_metrics
+from . import pdf_markup, pdf_metrics
 from .pdf_canvas import DocumentCanvas
 from .pdf_fonts import TrueTypeFont
 from .pdf_footnotes import (
@@ -784,73 +783,6 @@ class _InlineWriter:
 # --- blocks → flowables -----------------------------------------------------------------
 
 
-# The markup _InlineWriter writes, token by token: a tag, one of the entities _escape
-# writes, or text. Attribute values hold no quote, since _escape writes it as an entity.
-_MARKUP_TOKEN = re.compile(
-    r'<(?P<close>/)?(?P<tag>[a-z]+)(?P<attributes>(?: [a-z]+="[^"]*")*)(?P<empty>/)?>'
-    r"|&(?P<entity>amp|lt|gt|quot);"
-    r"|(?P<text>[^<&]+)"
-)
-_MARKUP_ATTRIBUTE = re.compile(r' ([a-z]+)="([^"]*)"')
-_PARA_TAG = re.compile(r"^\s*<\s*para(?:\s+|>|/>)")  # reportlab's test for an explicit <para> wrapper
-# Colours named in markup, converted once: reportlab's conversion of "#RRGGBB" is slow.
-_MARKUP_COLOURS: dict[str, Color] = {}
-
-
-def _parse_markup(text: str, style: ParagraphStyle) -> tuple | None:
-    """Return reportlab's ``(style, frags, bullet frags)`` for markup that :class:`_InlineWriter` writes, or None for other markup.
-
-    reportlab parses paragraph markup with Python's ``html.parser``, which dominated the
-    time spent making paragraphs. This tokenizer feeds reportlab's own tag handlers the
-    events ``html.parser`` would for the small markup language written here, so the
-    fragments come out the same.
-    """
-    if _PARA_TAG.match(text):
-        return None
-    events: list[tuple] = []
-    position, end = 0, len(text)
-    while position < end:
-        token = _MARKUP_TOKEN.match(text, position)
-        if token is None:
-            return None
-        position = token.end()
-        if token["text"] is not None:
-            events.append(("data", token["text"]))
-        elif token["entity"] is not None:
-            events.append(("entity", token["entity"]))
-        elif token["close"]:
-            if token["attributes"] or token["empty"]:
-                return None
-            events.append(("end", token["tag"]))
-        else:
-            attributes = {}
-            for name, value in _MARKUP_ATTRIBUTE.findall(token["attributes"]):
-                value = html.unescape(value)  # as html.parser does
-                if name == "color":
-                    colour = _MARKUP_COLOURS.get(value)
-                    if colour is None:
-                        colour = _MARKUP_COLOURS[value] = toColor(value)
-                    value = colour
-                attributes[name] = value
-            events.append(("start", token["tag"], attributes))
-            if token["empty"]:
-                events.append(("end", token["tag"]))
-    parser = ParaParser()
-    parser.caseSensitive = 1  # as Paragraph sets it
-    parser._setup_for_parse(style)
-    handlers = {
-        "data": parser.handle_data,
-        "entity": parser.handle_entityref,
-        "start": parser.handle_starttag,
-        "end": parser.handle_endtag,
-    }
-    parser.handle_starttag("para", {})  # reportlab wraps markup that lacks one in <para>
-    for kind, *arguments in events:
-        handlers[kind](*arguments)
-    parser.handle_endtag("para")
-    return parser._complete_parse()
-
-
 _UNPARSED: list = []  # the fragments of a paragraph whose markup is not parsed yet
 
 
@@ -882,17 +814,16 @@ class _Paragraph(Paragraph):
         self.__dict__["_frags"] = value
 
     def _parse(self) -> list:
-        parsed = _parse_markup(self.text, self.style)
-        if parsed is None or parsed[1] is None:  # not markup _InlineWriter writes: reportlab parses it, and reports errors
+        frags = pdf_markup.fragments(self.text, self.style)
+        if frags is None:  # not markup _InlineWriter writes: reportlab parses it, and reports errors
             parser = ParaParser()
             parser.caseSensitive = self.caseSensitive
-            parsed = parser.parse(self.text, self.style)
-            if parsed[1] is None:
+            _, frags, bullet_frags = parser.parse(self.text, self.style)
+            if frags is None:
                 raise ValueError(f"xml parser error ({parser.errors[0]}) in paragraph beginning\n{self.text[:30]!r}")
-        _, frags, bullet_frags = parsed
+            if bullet_frags:  # only from a <bullet> tag, which _InlineWriter never writes
+                self.bulletText = bullet_frags
         textTransformFrags(frags, self.style)
-        if bullet_frags:  # only from a <bullet> tag, which _InlineWriter never writes
-            self.bulletText = bullet_frags
         return frags
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
