@@ -605,3 +605,18 @@ def test_paragraph_fragments_copy_as_the_reduce_protocol_copies_them():
         assert copied.__dict__ == by_protocol.__dict__ == fragment.__dict__
         assert copied.link is fragment.link  # shallow, as reportlab's parser expects
     assert "__copy__" in vars(ParaFrag)  # the quick copy is the one in use
+
+
+def test_paragraph_bags_clone_as_reportlabs_abag_clones_them():
+    from reportlab.lib.abag import ABag
+    from reportlab.platypus.paragraph import FragLine, ParaLines
+    from reportlab.platypus.paraparser import ParaFrag
+
+    for kind in (ParaFrag, FragLine, ParaLines):
+        assert kind.__init__ is ABag.__init__  # what makes the quick clone the same
+        bag = kind(kind=1, lines=[], fontSize=10.5)
+        for extra in ({}, {"kind": 0, "lines": ["one"], "ascent": 8.2}):
+            cloned, by_reportlab = bag.clone(**extra), ABag.clone(bag, **extra)
+            assert type(cloned) is type(by_reportlab) is kind and cloned is not bag
+            assert list(cloned.__dict__.items()) == list(by_reportlab.__dict__.items())
+        assert kind.clone is not ABag.clone

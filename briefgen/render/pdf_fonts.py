@@ -4,11 +4,15 @@ Drawing text asks the font, for every run of a line, which subset each character
 and its code there (reportlab's ``TTFont.splitString``); reportlab answers with a Python
 loop over the characters, which took a sixteenth of a long pack's layout. Once a
 character has a code it keeps it, so a run whose characters all have codes in one subset
-is answered by ``str.translate`` with the same bytes; any other run (a character new to
-the document, or one from another subset) goes through reportlab's loop as before.
+is encoded by ``codecs.charmap_encode`` from a table of those codes, with the same bytes;
+any other run (a character new to the document, or one from another subset) goes through
+reportlab's loop as before.
 """
 
 from __future__ import annotations
+
+import weakref
+from codecs import charmap_encode
 
 from reportlab.pdfbase.ttfonts import TTFont
 
@@ -23,34 +27,41 @@ class TrueTypeFont(TTFont):
 
     def splitString(self, text: str, doc: object, encoding: str = "utf-8") -> list[tuple[int, bytes]]:  # noqa: N802 (reportlab's name)
         """Return ``text`` as (subset, codes) runs for document ``doc``, exactly as reportlab's ``TTFont.splitString`` does."""
-        state = self.state.get(doc)
-        if state is None or type(text) is not str or not text:
-            return super().splitString(text, doc, encoding)
-        subsets = _coded_subsets(state)
-        characters = set(text)
-        for subset, (coded, codes) in subsets.items():
-            if characters <= coded:
-                return [(subset, text.translate(codes).encode("latin-1"))]
+        if type(text) is str and text:
+            state = self._state_in(doc)
+            if state is not None:
+                for subset, codes in _coded_subsets(state).items():
+                    try:
+                        return [(subset, charmap_encode(text, "strict", codes)[0])]
+                    except UnicodeEncodeError:
+                        pass  # a character without a code in this subset
         return super().splitString(text, doc, encoding)
+
+    def _state_in(self, doc: object) -> TTFont.State | None:
+        """Return the font's codes in ``doc``, if it has any yet."""
+        # The document drawn last, remembered weakly: reportlab's WeakKeyDictionary
+        # lookup cost as much as the encoding itself.
+        last = self.__dict__.get("_briefgen_last_state")
+        if last is not None and last[0]() is doc:
+            return last[1]
+        state = self.state.get(doc)
+        if state is not None:
+            self._briefgen_last_state = (weakref.ref(doc), state)
+        return state
 
 
 class _CodedSubsets(dict):
-    """By subset number: the characters with a code in that subset, and a ``str.translate`` table from each to its code; built for a given number of assignments."""
+    """By subset number, each character with a code in it → its code, for ``codecs.charmap_encode``; built for a given number of assignments."""
 
     def __init__(self, assignments: dict[int, int]) -> None:
         super().__init__()
         self.assignment_count = len(assignments)
         for character, number in assignments.items():
             if character != _NO_BREAK_SPACE:  # never looked up: drawn as a space
-                self._add(number >> 8, chr(character), character, number & 0xFF)
+                self.setdefault(number >> 8, {})[character] = number & 0xFF
         space = assignments.get(_SPACE)
         if space is not None:
-            self._add(space >> 8, chr(_NO_BREAK_SPACE), _NO_BREAK_SPACE, space & 0xFF)
-
-    def _add(self, subset: int, character: str, code_point: int, code: int) -> None:
-        coded, codes = self.setdefault(subset, (set(), {}))
-        coded.add(character)
-        codes[code_point] = code
+            self.setdefault(space >> 8, {})[_NO_BREAK_SPACE] = space & 0xFF
 
 
 def _coded_subsets(state: TTFont.State) -> _CodedSubsets:
