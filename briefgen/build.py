@@ -47,7 +47,8 @@ def start_pdf_worker() -> Worker | None:
 
     Forked once the workspace is loaded and composed, it would start with all of that
     (at 1000 statements, some 150 MB counted against it); started first, it is sent only
-    the document, and imports reportlab while this process loads the workspace.
+    each document (as its markup, where it has that), and imports reportlab while this
+    process loads the workspace.
     """
     return Worker.start(warm_up=_import_pdf_renderer)
 
