@@ -64,7 +64,9 @@ class _InlineCollector:
         self.has_break = True
 
     def add_text(self, text: str, bold: bool, italic: bool) -> None:
-        text = _WHITESPACE.sub(" ", text)
+        # What _WHITESPACE changes: any of these, or two spaces (a lone one stays as it is).
+        if "\n" in text or "  " in text or "\t" in text or "\r" in text or "\f" in text:
+            text = _WHITESPACE.sub(" ", text)
         if not text:
             return
         previous = self.children[-1] if self.children else None
@@ -87,10 +89,10 @@ class _InlineCollector:
             if children and isinstance(children[index], Text):
                 piece = children[index]
                 text = piece.text.lstrip() if index == 0 else piece.text.rstrip()
-                if text:
-                    children[index] = Text(text, piece.bold, piece.italic)
-                else:
+                if not text:
                     children.pop(index)
+                elif len(text) != len(piece.text):
+                    children[index] = Text(text, piece.bold, piece.italic)
         if not self.has_break:
             return tuple(children)  # no Text is empty: add_text adds none, and the loop above popped the ends
         # Spaces around a line break are never wanted.

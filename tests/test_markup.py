@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from briefgen.document import Text
 from briefgen.errors import TemplateError
-from briefgen.markup import _feed_plain_tags, parse_markup
+from briefgen.markup import _WHITESPACE, _feed_plain_tags, _InlineCollector, parse_markup
 
 
 class Recorder(HTMLParser):
@@ -160,3 +161,12 @@ def set_collector(enabled: bool) -> None:
         gc.enable()
     else:
         gc.disable()
+
+
+@given(st.lists(st.sampled_from([" ", "  ", "\t", "\n", "\r", "\f", "\v", "\u00a0", "\u2003", "a", "bc"]), max_size=12).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_runs_of_html_whitespace_collapse_to_one_space_and_others_stay(text):
+    collector = _InlineCollector()
+    collector.add_text(text, bold=False, italic=False)
+    collapsed = _WHITESPACE.sub(" ", text)
+    assert collector.children == ([Text(collapsed)] if collapsed else [])
