@@ -243,6 +243,7 @@ def _pydantic_internal(obj: Any, attr: str) -> bool:
 
 
 _METHOD_TYPES = (types.MethodType, types.BuiltinMethodType)
+_DICT_ATTRIBUTES = frozenset(dir(dict))  # what getattr finds on a plain dict: its class's attributes only
 
 
 class _GuardedEnvironment(ImmutableSandboxedEnvironment):
@@ -283,6 +284,13 @@ class _GuardedEnvironment(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         """Look up ``obj.attribute`` for a template, refusing pydantic's API before it is even read."""
         cls = _cacheable_type(obj)
+        if cls is dict and attribute not in _DICT_ATTRIBUTES:
+            # jinja2 would try the attribute, fail (raising and catching AttributeError),
+            # then read the item: a quarter of all reads at 100 statements.
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass  # jinja2 then answers undefined
         if (cls, attribute) in self._plain_attributes:
             # Judged safe for this type and name before; what jinja2 does besides depends on
             # the value only where it is a method (str.format is wrapped).

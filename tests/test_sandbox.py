@@ -86,3 +86,13 @@ def test_a_name_read_plainly_before_is_still_sandboxed_when_it_holds_str_format(
     with pytest.raises(TemplateError, match=r"access to attribute '__\w+__' of '\w+' object is unsafe"):
         render_text(tmp_path, source, a=plain, b=sneaky)
     assert render_text(tmp_path, "{% for h in hs %}{{ h.value }} {% endfor %}", hs=[plain, Holder(3), Holder("again")]) == "plain 3 again "
+
+
+def test_a_dict_is_read_by_key_unless_the_name_is_one_of_its_methods(tmp_path):
+    """A key reads as the item; a name dict defines reads as the method (and a mutating one is refused); a missing key is undefined."""
+    d = {"s": "Ostrelia", "keys": "shadowed", "pop": "shadowed"}
+    assert render_text(tmp_path, "{{ d.s }} {{ d.keys()|list|length }} {{ d['keys'] }}", d=d) == "Ostrelia 3 shadowed"
+    with pytest.raises(TemplateError, match="access to attribute 'pop' of 'dict' object is unsafe"):
+        render_text(tmp_path, "{{ d.pop }}", d=d)
+    with pytest.raises(TemplateError, match="has no attribute 'missing'"):
+        render_text(tmp_path, "{{ d.missing }}", d=d)
