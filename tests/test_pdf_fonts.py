@@ -65,3 +65,16 @@ def test_a_frozen_font_refuses_a_new_character_as_reportlab_does():
     assert font.splitString("known", document) == [(0, b"known")]
     with pytest.raises(PDFError, match="frozen"):
         font.splitString("known ж", document)
+
+
+def test_codes_forgotten_when_the_subsets_are_written_are_given_afresh_as_reportlab_gives_them():
+    from reportlab.pdfbase.pdfdoc import PDFDocument
+
+    reportlab_font, font = TTFont("probe", _FONT_FILE), TrueTypeFont("probe", _FONT_FILE)
+    reportlab_document, document = PDFDocument(), PDFDocument()
+    for text in ("Вельория", "Ostrelia"):
+        assert font.splitString(text, document) == reportlab_font.splitString(text, reportlab_document)
+    for written_font, written_document in ((font, document), (reportlab_font, reportlab_document)):
+        written_font.addObjects(written_document)  # reportlab drops the font's codes in the document here
+    # Fresh codes follow this text's order, not the first one's.
+    assert font.splitString("яирольеВ", document) == reportlab_font.splitString("яирольеВ", reportlab_document)

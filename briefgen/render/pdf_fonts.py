@@ -37,6 +37,11 @@ class TrueTypeFont(TTFont):
                         pass  # a character without a code in this subset
         return super().splitString(text, doc, encoding)
 
+    def addObjects(self, doc: object) -> None:  # noqa: N802 (reportlab's name)
+        """Add the font's subsets to ``doc`` as reportlab does, which also forgets the font's codes in it."""
+        self.__dict__.pop("_briefgen_last_state", None)
+        super().addObjects(doc)
+
     def _state_in(self, doc: object) -> TTFont.State | None:
         """Return the font's codes in ``doc``, if it has any yet."""
         # The document drawn last, remembered weakly: reportlab's WeakKeyDictionary
