@@ -28,7 +28,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-from reportlab.lib.abag import ABag
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
@@ -676,29 +675,12 @@ reportlab_paragraph.sameFrag = _same_frag
 # --- reportlab's fragment copies ----------------------------------------------------------
 
 
-def _copied_fragment(fragment: ParaFrag) -> ParaFrag:
-    """Return a shallow copy of a paragraph fragment, the one ``copy.copy`` makes through the reduce protocol."""
-    copied = object.__new__(type(fragment))
-    copied.__dict__.update(fragment.__dict__)
-    return copied
-
-
-def _cloned_bag(bag: ABag, **attributes: object) -> ABag:
-    """Return a copy of a reportlab attribute bag with ``attributes`` added, the one ``ABag.clone`` makes by calling the class with every attribute."""
-    cloned = object.__new__(type(bag))
-    cloned.__dict__.update(bag.__dict__)
-    if attributes:
-        cloned.__dict__.update(attributes)
-    return cloned
-
-
 # reportlab's paragraph parser copies the current fragment (a plain bag of attributes) for
 # every tag and run of text with copy.copy, which went through the generic reduce protocol:
 # a sixth of the time spent parsing paragraphs. Line breaking clones fragments and lines
 # through keyword arguments. These bags' classes add nothing to ABag's __init__, which
 # only stores the attributes.
-ParaFrag.__copy__ = _copied_fragment
-ParaFrag.clone = FragLine.clone = ParaLines.clone = _cloned_bag
+ParaFrag.__copy__ = ParaFrag.clone = FragLine.clone = ParaLines.clone = pdf_markup.copied_bag
 
 
 # --- reportlab's font metrics ------------------------------------------------------------

@@ -23,7 +23,7 @@ from reportlab.lib.fonts import ps2tt, tt2ps
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus.paraparser import ParaFrag, fontSizeNormalize, known_entities, sizeDelta, supFraction
 
-__all__ = ["fragments"]
+__all__ = ["copied_bag", "fragments"]
 
 # The markup, token by token: a tag, an entity or text. Attribute values hold no quote,
 # since the writer escapes it as an entity.
@@ -116,15 +116,18 @@ def _first_fragment(style: ParagraphStyle) -> ParaFrag:
     return fragment
 
 
-def _copy(fragment: ParaFrag) -> ParaFrag:
-    copied = object.__new__(ParaFrag)
-    copied.__dict__.update(fragment.__dict__)
+def copied_bag(bag: ABag, **attributes: object) -> ABag:
+    """Return a copy of a reportlab attribute bag (a fragment, a line) with ``attributes`` added: the copy ``copy.copy`` and ``ABag.clone`` make, without their generic machinery."""
+    copied = object.__new__(type(bag))
+    copied.__dict__.update(bag.__dict__)
+    if attributes:
+        copied.__dict__.update(attributes)
     return copied
 
 
 def _text_fragment(top: ParaFrag, text: str) -> ParaFrag:
     """Return the fragment of ``text`` under ``top``, as reportlab's ``handle_data`` makes it."""
-    fragment = _copy(top)
+    fragment = copied_bag(top)
     key = (top.fontName, top.bold, top.italic)
     name = _postscript_names.get(key)
     if name is None:
@@ -140,7 +143,7 @@ def _closes(stack: list[ParaFrag], tag: str) -> bool:
 
 def _pushed(top: ParaFrag, tag: str, attributes: dict[str, str], links: int) -> ParaFrag | None:
     """Return the fragment reportlab's start handler for ``tag`` pushes on ``top``, or None for a tag or attribute it is not written with."""
-    fragment = _copy(top)
+    fragment = copied_bag(top)
     fragment.__tag__ = tag
     if tag in _STYLE_TAGS:
         if attributes:
