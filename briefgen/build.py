@@ -75,8 +75,9 @@ def _render(source: Document | ComposedMarkup, formats: list[str], templates: Te
     # even when only the DOCX is asked for; on two cores, beside the DOCX.
     lays_out_pdf = "docx" in formats or "pdf" in formats
     with contextlib.ExitStack() as running:
-        if lays_out_pdf and worker is not None and worker.alive:
+        if lays_out_pdf:
             step("pdf")
+        if lays_out_pdf and worker is not None and worker.alive:
             if isinstance(source, ComposedMarkup):
                 # Markup is one string, sent at once; the document it makes would be pickled
                 # object by object (0.16 s at 100 statements, ~2 s at 1000), and the worker
@@ -88,7 +89,6 @@ def _render(source: Document | ComposedMarkup, formats: list[str], templates: Te
             running.enter_context(pdf_job)
         document = source.read() if isinstance(source, ComposedMarkup) else source
         if lays_out_pdf and pdf_job is None:
-            step("pdf")
             if can_fork():
                 _import_pdf_renderer_once_forked_children_have()
             pdf_job = ForkedCall.start(_render_pdf, document)
