@@ -78,7 +78,7 @@ def fragments(markup: str, style: ParagraphStyle) -> list[ParaFrag] | None:
         pushed = _pushed(top, tag, attributes, links)
         if pushed is None:
             return None
-        if "link" in attributes or "href" in attributes:
+        if "href" in attributes:  # a link: reportlab numbers them
             links += 1
         if token["empty"]:
             # As reportlab's end handlers: an anchor or a line break is an empty fragment.
