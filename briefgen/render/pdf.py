@@ -61,7 +61,7 @@ from briefgen.document import (
 
 from briefgen.forked import ForkedCall
 
-from . import pdf_markup, pdf_metrics
+from . import pdf_lines, pdf_markup, pdf_metrics
 from .pdf_canvas import DocumentCanvas
 from .pdf_fonts import TrueTypeFont
 from .pdf_footnotes import (
@@ -820,6 +820,10 @@ class _Paragraph(Paragraph):
                 self.bulletText = bullet_frags
         textTransformFrags(frags, self.style)
         return frags
+
+    def breakLines(self, width: float | list[float]) -> ParaLines:  # noqa: N802 (reportlab's name)
+        lines = pdf_lines.break_lines(self, width)
+        return super().breakLines(width) if lines is None else lines
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         cached = self.__dict__.get("_wrapped")
