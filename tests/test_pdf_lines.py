@@ -127,5 +127,5 @@ def test_anything_else_is_left_to_reportlab(markup, style):
 def test_fragments_already_broken_once_are_left_to_reportlab():
     paragraph = _paragraph(_WORDS * 4 + _MARKER.format(n=2))
     paragraph.wrap(150, 1000)
-    first, rest = paragraph.split(150, 30)
+    _, rest = paragraph.split(150, 30)
     assert pdf_lines.break_lines(copy.copy(rest), [150.0, 150.0]) is None

@@ -98,12 +98,15 @@ def _fragment_words(frags: list) -> list[list] | None:
                     continue
             font_name, font_size = frag.fontName, frag.fontSize
             for part in parts[:-1]:
-                word.append((frag, part))
-                width += string_width(part, font_name, font_size)
-                word.insert(0, width)
-                add_word(_HSFrag(word))
-                word = []
-                width = 0
+                if word:
+                    word.append((frag, part))
+                    width += string_width(part, font_name, font_size)
+                    word.insert(0, width)
+                    add_word(_HSFrag(word))
+                    word = []
+                    width = 0
+                else:  # the usual word, made at once: 0 + its width is its width
+                    add_word(_HSFrag((string_width(part, font_name, font_size), (frag, part))))
             part = parts[-1]
             word.append((frag, part))
             width += string_width(part, font_name, font_size)
@@ -165,6 +168,10 @@ class _Breaker:
         n = space_width = current_width = 0
         max_size = max_ascent = min_descent = 0
         g = g_source = None
+        # The fragment whose font and size the line's extremes last took in: taking them in
+        # again changes nothing, and most words come from the fragment before them.
+        measured = None
+        spaces: dict[tuple, float] = {}  # the width of a space by font and size
         sfw = 0
         for index, w in enumerate(fragment_words):
             f = w[-1][0]
@@ -174,6 +181,7 @@ class _Breaker:
                 n = space_width = current_width = 0
                 max_size = font_size
                 max_ascent, min_descent = ascent_descent(font_name, font_size)
+                measured = w[-1][0]
             word_width = w[0]
             f = w[1][0]
             new_width = current_width + space_width + word_width if word_width > 0 else current_width
@@ -183,9 +191,13 @@ class _Breaker:
                 shrink = space_width
                 for wi in words:
                     if wi._fkind == _TEXT:
-                        spaces = wi.text.count(" ")
-                        if spaces:
-                            shrink += spaces * string_width(" ", wi.fontName, wi.fontSize)
+                        count = wi.text.count(" ")
+                        if count:
+                            key = (wi.fontName, wi.fontSize)
+                            space = spaces.get(key)
+                            if space is None:
+                                space = spaces[key] = string_width(" ", *key)
+                            shrink += count * space
                 shrink *= shrinkage
                 limit += shrink
             if not line_break and new_width > limit and "cbDefn" not in f.__dict__ and self.split_long_words:
@@ -197,10 +209,12 @@ class _Breaker:
                 if text:
                     n += 1
                 font_size = f.fontSize
-                ascent, descent = ascent_descent(f.fontName, font_size)
-                max_size = max(max_size, font_size)
-                max_ascent = max(max_ascent, ascent)
-                min_descent = min(min_descent, descent)
+                if f is not measured:
+                    ascent, descent = ascent_descent(f.fontName, font_size)
+                    max_size = max(max_size, font_size)
+                    max_ascent = max(max_ascent, ascent)
+                    min_descent = min(min_descent, descent)
+                    measured = f
                 if not words:
                     g = f.clone()
                     g_source = f
@@ -228,22 +242,30 @@ class _Breaker:
                 else:
                     g.text += text
                 # As reportlab: the font of the word's last fragment, the size of its first.
-                space_width = string_width(" ", font_name, font_size) if isinstance(w, _HSFrag) else 0
-                any_text = 0
-                for source, text in w[2:]:
-                    g = source.clone()
-                    g_source = source
-                    g.text = text
-                    if text:
-                        any_text = 1
-                    words.append(g)
-                    font_size = g.fontSize
-                    ascent, descent = ascent_descent(g.fontName, font_size)
-                    max_size = max(max_size, font_size)
-                    max_ascent = max(max_ascent, ascent)
-                    min_descent = min(min_descent, descent)
-                if not w[1][1] and any_text:
-                    n += 1
+                if isinstance(w, _HSFrag):
+                    key = (font_name, font_size)
+                    space_width = spaces.get(key)
+                    if space_width is None:
+                        space_width = spaces[key] = string_width(" ", *key)
+                else:
+                    space_width = 0
+                if len(w) > 2:
+                    any_text = 0
+                    for source, text in w[2:]:
+                        g = source.clone()
+                        g_source = source
+                        g.text = text
+                        if text:
+                            any_text = 1
+                        words.append(g)
+                        font_size = g.fontSize
+                        ascent, descent = ascent_descent(g.fontName, font_size)
+                        max_size = max(max_size, font_size)
+                        max_ascent = max(max_ascent, ascent)
+                        min_descent = min(min_descent, descent)
+                        measured = source
+                    if not w[1][1] and any_text:
+                        n += 1
                 current_width = new_width
                 continue
             if line_break:
@@ -274,13 +296,20 @@ class _Breaker:
             if line_break:
                 words = []
                 continue
-            space_width = string_width(" ", font_name, font_size) if isinstance(w, _HSFrag) else 0
+            if isinstance(w, _HSFrag):
+                key = (font_name, font_size)
+                space_width = spaces.get(key)
+                if space_width is None:
+                    space_width = spaces[key] = string_width(" ", *key)
+            else:
+                space_width = 0
             current_width = word_width
             n = 1
             g = f.clone()
             g_source = f
             max_size = g.fontSize
             max_ascent, min_descent = ascent_descent(g.fontName, max_size)
+            measured = f
             words = [g]
             g.text = w[1][1]
             for source, text in w[2:]:
@@ -293,6 +322,7 @@ class _Breaker:
                 max_size = max(max_size, font_size)
                 max_ascent = max(max_ascent, ascent)
                 min_descent = min(min_descent, descent)
+                measured = source
         if words:
             if current_width > width_max:
                 width_max = current_width
