@@ -24,6 +24,7 @@ from reportlab.pdfbase.pdfdoc import PDFArray, PDFBase85Encode, PDFDictionary, P
 from reportlab.pdfgen.canvas import Canvas
 
 from .pdf_metrics import RememberedWidths
+from .pdf_text import QuickStateCanvas
 
 __all__ = ["DocumentCanvas", "PlainLink", "PlainURILink"]
 
@@ -131,7 +132,7 @@ def _destination_bytes(destination: pdfdoc.Destination, document: pdfdoc.PDFDocu
     return b"[ %s %s R /XYZ %s ]" % (str(number).encode(), str(version).encode(), fp_str(target.left, target.top, target.zoom).encode("ascii"))
 
 
-class DocumentCanvas(RememberedWidths, Canvas):
+class DocumentCanvas(RememberedWidths, QuickStateCanvas):
     """A canvas that compresses each page's content stream when the page is finished, makes plain links compactly, and writes the file object by object to a file object.
 
     reportlab keeps every page's operators as text until it saves: at 1000 statements,

@@ -25,6 +25,7 @@ from reportlab.pdfbase.pdfdoc import PDFError
 from reportlab.pdfgen.canvas import Canvas
 
 from .pdf_metrics import RememberedWidths
+from .pdf_text import QuickStateCanvas
 
 __all__ = ["LaidOutPages", "NotReplayable", "PageRecord", "RecordingCanvas", "check_fonts", "replay_page", "seed_fonts"]
 
@@ -55,7 +56,7 @@ class LaidOutPages:
     cover_pages: set[int]
 
 
-class RecordingCanvas(RememberedWidths, Canvas):
+class RecordingCanvas(RememberedWidths, QuickStateCanvas):
     """A canvas that keeps each finished page as a :class:`PageRecord` in :attr:`pages` instead of adding it to its own document."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
