@@ -1,4 +1,4 @@
-"""briefgen's text object and canvas state stack write exactly reportlab's operators and save exactly reportlab's state."""
+"""briefgen's text object and canvas state stack write exactly reportlab's operators and save exactly reportlab's state; a repeated table cell writes its operators again."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import io
 import pytest
 from reportlab.lib.colors import CMYKColor, Color, HexColor
 from reportlab.pdfbase import pdfmetrics
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus.paragraph import Paragraph
 
+from briefgen.render import pdf
 from briefgen.render.pdf_fonts import TrueTypeFont
 from briefgen.render.pdf_text import QuickStateCanvas, TextObject
 from briefgen.resources import FONTS_DIR
@@ -83,3 +86,32 @@ def test_the_canvas_saves_and_restores_reportlabs_state(font_name):
     assert mine._fontname == theirs._fontname == font_name
     assert mine._currentMatrix == theirs._currentMatrix
     assert mine._code == theirs._code
+
+
+def _cell_drawn_twice(markup: str, monkeypatch) -> tuple[list[str], list[str], int]:
+    """Draw one table-cell paragraph twice at different places; return each draw's operators and how many times reportlab drew it."""
+    draws = []
+    reportlab_draw = Paragraph.drawPara
+    monkeypatch.setattr(Paragraph, "drawPara", lambda self, debug=0: draws.append(1) or reportlab_draw(self, debug))
+    canvas = QuickStateCanvas(io.BytesIO())
+    cell = pdf._CellParagraph(markup, ParagraphStyle("cell", fontName="Helvetica", fontSize=9, leading=11))
+    cell.wrap(120, 100)
+    written = []
+    for x, y in ((72, 700), (300, 500)):
+        start = len(canvas._code)
+        cell.drawOn(canvas, x, y)
+        written.append(canvas._code[start:])
+    return written[0], written[1], len(draws)
+
+
+def test_a_repeated_cell_writes_the_operators_it_wrote_before(monkeypatch):
+    first, second, draws = _cell_drawn_twice("Rejected by the Ostrelian delegation", monkeypatch)
+    assert draws == 1
+    assert first[0].startswith("q") and first[1].endswith(" cm")  # moved to each place, then the same text
+    assert first[0] == second[0] and first[1] != second[1] and first[2:] == second[2:]
+
+
+def test_a_repeated_cell_with_a_link_is_drawn_afresh(monkeypatch):
+    first, second, draws = _cell_drawn_twice('<a href="#section-2">Section 2</a>', monkeypatch)
+    assert draws == 2
+    assert first[2:] == second[2:]

@@ -835,6 +835,33 @@ class _Paragraph(Paragraph):
         return width, height
 
 
+class _CellParagraph(_Paragraph):
+    """A table cell's paragraph, which tables may draw many times (see ``_StoryBuilder._cell``): drawn again at the same line breaks, it writes the operators it wrote before.
+
+    A paragraph's operators are relative to where it is drawn (its ``drawOn`` moves the
+    canvas there first), so they are the same each time; only links and anchors do more
+    than write operators, and a paragraph with either is drawn afresh every time.
+    """
+
+    def draw(self) -> None:
+        canvas, lines = self.canv, self.blPara
+        drawn = self.__dict__.get("_drawn")
+        if drawn is not None and drawn[0] is canvas and drawn[1] is lines:
+            canvas._code.extend(drawn[2])
+            return
+        start = len(canvas._code)
+        super().draw()
+        if _only_writes_operators(lines):
+            self._drawn = (canvas, lines, canvas._code[start:])
+
+
+def _only_writes_operators(lines: ParaLines) -> bool:
+    """Return whether drawing ``lines`` does nothing but write operators: no link, no anchor."""
+    if lines.kind == 0:
+        return not (getattr(lines, "link", None) or hasattr(lines, "cbDefn"))
+    return not any(getattr(fragment, "link", None) or hasattr(fragment, "cbDefn") for line in lines.lines for fragment in line.words)
+
+
 class _HeadingParagraph(_Paragraph):
     """A heading that marks its top as the destination named by its style's ``briefgen_bookmark``."""
 
@@ -1253,7 +1280,7 @@ class _StoryBuilder:
         key = (markup, style.name)
         paragraph = self._cells.get(key)
         if paragraph is None:
-            paragraph = self._cells[key] = _Paragraph(markup, style)
+            paragraph = self._cells[key] = _CellParagraph(markup, style)
         return paragraph
 
 

@@ -23,6 +23,7 @@ __all__ = ["break_lines"]
 
 _TEXT, _APPEND, _BREAK = reportlab_paragraph._FK_TEXT, reportlab_paragraph._FK_APPEND, reportlab_paragraph._FK_BREAK
 _SOFT_HYPHEN = "\xad"
+_split_at_breaking_spaces = reportlab_paragraph._wsc_re_split
 
 
 def break_lines(paragraph: reportlab_paragraph.Paragraph, width: float | list[float]) -> ParaLines | None:
@@ -60,7 +61,6 @@ def break_lines(paragraph: reportlab_paragraph.Paragraph, width: float | list[fl
 def _fragment_words(frags: list) -> list[list] | None:
     """Return reportlab's ``_getFragWords`` of unprocessed fragments: ``[width, (fragment, text), ...]`` per word, an ``_HSFrag`` where a space follows; None for soft hyphens, images or already processed fragments."""
     string_width = reportlab_paragraph.stringWidth
-    split = reportlab_paragraph.split
     words: list[list] = []
     add_word = words.append
     word: list = []
@@ -82,7 +82,8 @@ def _fragment_words(frags: list) -> list[list] | None:
                 if not text:
                     continue
                 hanging_strip = False
-            parts = split(text)
+            # reportlab's split: at any white space, except that a no-break space joins.
+            parts = _split_at_breaking_spaces(text) if "\xa0" in text else text.split()
             if text[0] in whitespace or not parts:
                 if word:
                     word.insert(0, width)

@@ -21,8 +21,11 @@ from reportlab.pdfgen.textobject import PDFTextObject
 
 __all__ = ["QuickStateCanvas", "TextObject"]
 
-# A document draws in a handful of colours; their operators, by (red, green, blue).
+# A document draws in a handful of colours and sizes: their operators, by (red, green,
+# blue) and by (size, leading). Forgotten all at once past a few hundred.
 _fill_operators: dict[tuple[float, float, float], str] = {}
+_size_operators: dict[tuple[float, float], str] = {}
+_OPERATORS_KEPT = 256
 
 
 class TextObject(PDFTextObject):
@@ -36,12 +39,15 @@ class TextObject(PDFTextObject):
         document = self._canvas._doc
         escape = self._canvas._escape
         operators = []
-        font_operator = None
         for subset, codes in font.splitString(text, document):
             if subset != self._curSubset:
-                if font_operator is None:
-                    font_operator = f"{fp_str(self._fontsize)} Tf {fp_str(self._leading)} TL"
-                operators.append(f"{font.getSubsetInternalName(subset, document)} {font_operator}")
+                key = (self._fontsize, self._leading)
+                size_operator = _size_operators.get(key)
+                if size_operator is None:
+                    if len(_size_operators) >= _OPERATORS_KEPT:
+                        _size_operators.clear()
+                    size_operator = _size_operators[key] = f"{fp_str(key[0])} Tf {fp_str(key[1])} TL"
+                operators.append(f"{font.getSubsetInternalName(subset, document)} {size_operator}")
                 self._curSubset = subset
             operators.append(f"({escape(codes)}) Tj")
         return " ".join(operators)
@@ -53,7 +59,7 @@ class TextObject(PDFTextObject):
         key = (aColor.red, aColor.green, aColor.blue)
         operator = _fill_operators.get(key)
         if operator is None:
-            if len(_fill_operators) > 256:
+            if len(_fill_operators) >= _OPERATORS_KEPT:
                 _fill_operators.clear()
             operator = _fill_operators[key] = f"{fp_str(key)} rg"
         self._fillColorObj = aColor
