@@ -620,3 +620,14 @@ def test_paragraph_bags_clone_as_reportlabs_abag_clones_them():
             assert type(cloned) is type(by_reportlab) is kind and cloned is not bag
             assert list(cloned.__dict__.items()) == list(by_reportlab.__dict__.items())
         assert kind.clone is not ABag.clone
+
+
+def test_the_shipped_fonts_registered_ahead_are_the_ones_a_document_uses(monkeypatch):
+    from briefgen.render import pdf
+
+    pdf.register_shipped_fonts()  # as a worker does while it waits for its first document
+    monkeypatch.setattr(pdf, "TrueTypeFont", None)  # reading a font file again would fail now
+    style = make_sample_document().style
+    sheet = pdf._sheet(style)
+    assert all(name.startswith("briefgen-") for name in sheet.font_names)  # PT Serif and PT Sans, not built-in fonts
+    assert set(sheet.font_names) <= set(pdf.pdfmetrics.getRegisteredFontNames())

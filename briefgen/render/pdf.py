@@ -60,6 +60,7 @@ from briefgen.document import (
 )
 
 from briefgen.forked import ForkedCall
+from briefgen.resources import SHIPPED_FAMILIES, shipped_family
 
 from . import pdf_lines, pdf_markup, pdf_metrics
 from .pdf_canvas import DocumentCanvas
@@ -84,7 +85,7 @@ from .pdf_pack import (
 )
 from .pdf_split import LaidOutPages, NotReplayable, RecordingCanvas, check_fonts, frozen_font_error, replay_page, seed_fonts
 
-__all__ = ["LaidOutPdf", "heading_keys", "lay_out_pdf", "render_pdf", "render_pdf_with_pages"]
+__all__ = ["LaidOutPdf", "heading_keys", "lay_out_pdf", "register_shipped_fonts", "render_pdf", "render_pdf_with_pages"]
 
 
 def render_pdf(document: Document) -> bytes:
@@ -427,6 +428,12 @@ def _register_family(family: FontFamily | None, fallback: _Faces) -> _Faces:
             )
             _REGISTERED_FAMILIES[digests] = faces
     return faces
+
+
+def register_shipped_fonts() -> None:
+    """Register the font families that ship with briefgen, as a document styled with them would (a worker does it before its first document arrives)."""
+    for name in SHIPPED_FAMILIES:
+        _register_family(shipped_family(name), _TIMES)
 
 
 def _register_face(name: str, path: str, digest: str) -> None:
