@@ -589,6 +589,33 @@ def test_names_and_strings_are_encoded_as_reportlab_encodes_them(value):
         assert pdf_canvas._pdf_name(value, "A", "z") == pdf_canvas._reportlab_pdf_name(value, "A", "z")
 
 
+@pytest.mark.parametrize("multiline", [0, 1], ids=["six entries a line", "one entry a line"])
+def test_values_and_dictionaries_are_formatted_as_reportlab_formats_them(monkeypatch, multiline):
+    """The quick formatting of plain values and dictionaries writes the file reportlab's own functions write."""
+    from collections import OrderedDict
+
+    from reportlab import rl_config
+    from reportlab.pdfbase import pdfdoc
+
+    from briefgen.render import pdf_canvas
+
+    monkeypatch.setattr(rl_config, "pdfMultiLine", multiline)
+    document = make_sample_document(footnotes=40)
+    quick = render_pdf(document)
+    values = [0, -3, 12.5, 1e-7, 2**40, True, None, b"raw", "Ostrelia é", "tab\there", pdfdoc.PDFName("Annot")]
+    dictionaries = [
+        pdfdoc.PDFDictionary({"Type": "/Annot", "Rect": pdfdoc.PDFArray([0, 1.5, 2, 3]), "N": 7, "S": b"x"}),
+        pdfdoc.PDFDictionary(OrderedDict([("Z", 1), ("A", 2)])),
+        pdfdoc.PDFDictionary({f"K{n}": n for n in range(14)}),
+    ]
+    pdf_document = pdfdoc.PDFDocument()
+    mine = [pdfdoc.format(value, pdf_document) for value in values + dictionaries]
+    monkeypatch.setattr(pdfdoc, "format", pdf_canvas._reportlab_format)
+    monkeypatch.setattr(pdfdoc.PDFDictionary, "format", pdf_canvas._reportlab_format_dictionary)
+    assert mine == [pdfdoc.format(value, pdf_document) for value in values + dictionaries]
+    assert quick == render_pdf(document)
+
+
 def test_paragraph_fragments_copy_as_the_reduce_protocol_copies_them():
     import copy
 
