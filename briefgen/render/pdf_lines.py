@@ -174,7 +174,10 @@ class _Breaker:
         measured = None
         spaces: dict[tuple, float] = {}  # the width of a space by font and size
         sfw = 0
-        for index, w in enumerate(fragment_words):
+        index, total = -1, len(fragment_words)
+        while index + 1 < total:
+            index += 1
+            w = fragment_words[index]
             f = w[-1][0]
             font_name = f.fontName
             font_size = f.fontSize
@@ -268,6 +271,54 @@ class _Breaker:
                     if not w[1][1] and any_text:
                         n += 1
                 current_width = new_width
+                if space_width and f is g_source and len(w) == 2 and type(w) is _HSFrag and words[-1] is g and not g.text.endswith(" "):
+                    # The words that follow from the same text fragment, each followed by
+                    # a space, while they fit: taken in a loop of their own, with the same
+                    # arithmetic in the same order. Their fragment's metrics are in the
+                    # line's extremes already, and the space after each is this one's.
+                    prefix = last_space = last_spaces = 0
+                    if shrinkage:
+                        # The line's shrinkable space: what the space after the word adds,
+                        # each earlier piece's spaces, then the last piece's (which grow).
+                        prefix = space_width
+                        for wi in words[:-1]:
+                            if wi._fkind == _TEXT:
+                                count = wi.text.count(" ")
+                                if count:
+                                    key = (wi.fontName, wi.fontSize)
+                                    space = spaces.get(key)
+                                    if space is None:
+                                        space = spaces[key] = string_width(" ", *key)
+                                    prefix += count * space
+                        key = (g.fontName, g.fontSize)
+                        last_space = spaces.get(key)
+                        if last_space is None:
+                            last_space = spaces[key] = string_width(" ", *key)
+                        last_spaces = g.text.count(" ")
+                    texts = []
+                    while index + 1 < total:
+                        following = fragment_words[index + 1]
+                        if type(following) is not _HSFrag or len(following) != 2 or following[1][0] is not f:
+                            break
+                        word_width = following[0]
+                        if word_width <= 0:
+                            break
+                        new_width = current_width + space_width + word_width
+                        if shrinkage:
+                            shrink = prefix + last_spaces * last_space if last_spaces else prefix
+                            limit = max_width + shrink * shrinkage
+                        else:
+                            limit = max_width
+                        if new_width > limit:
+                            break  # the end of the line, or a word too long: as any other word
+                        index += 1
+                        n += 1
+                        texts.append(following[1][1])
+                        last_spaces += 1
+                        current_width = new_width
+                    if texts:
+                        g.text += " " + " ".join(texts)
+                        measured = f
                 continue
             if line_break:
                 g = f.clone()
