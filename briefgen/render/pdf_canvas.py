@@ -320,6 +320,11 @@ def _write(document: pdfdoc.PDFDocument, write: Callable[[bytes], object]) -> No
             emit(stream)
             emit(tail + b"endobj\n")
             content.content = None
+        elif isinstance(content, pdfdoc.PDFObject) and not comments:
+            # As PDFIndirectObject.format wraps an object (the document is unencrypted,
+            # which save checked), without making a wrapper and dispatching on its content.
+            body = content.format(document)
+            emit(b"%d %d obj\n%s%sendobj\n" % (*document.idToObjectNumberAndVersion[name], body, b"" if body.endswith(b"\n") else b"\n"))
         else:
             emit(pdfdoc.PDFIndirectObject(name, content).format(document))
         names.append(name)
