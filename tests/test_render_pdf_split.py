@@ -38,8 +38,8 @@ def _joined(document, template) -> tuple[bytes, dict[str, int]]:
 
 
 def _split(document):
-    weights, characters = pdf._measure(document.blocks)
-    return pdf._tail_block(document.blocks, weights), characters
+    measures = pdf._measure(document.blocks)
+    return pdf._tail_block(document.blocks, measures.weights), measures.characters
 
 
 @pytest.mark.parametrize("fork", [True, False], ids=["child process", "in process"])
@@ -67,7 +67,7 @@ def test_a_short_first_part_hangs_its_notes_by_the_widest_number_of_the_whole(lo
 def test_two_parts_read_as_the_ordinary_layout(long_pack, monkeypatch):
     calls = []
     two_parts = pdf._lay_out_in_two_parts
-    monkeypatch.setattr(pdf, "_lay_out_in_two_parts", lambda *args: calls.append(args) or two_parts(*args))
+    monkeypatch.setattr(pdf, "_lay_out_in_two_parts", lambda *args, **kwargs: calls.append(args) or two_parts(*args, **kwargs))
     data, pages = render_pdf_with_pages(long_pack)
     ordinary, ordinary_pages = _joined(long_pack, pdf._lay_out_in_one_part(long_pack))
     assert len(calls) == 1  # the split was taken
@@ -90,16 +90,23 @@ def test_a_character_the_seed_missed_falls_back_to_one_canvas(long_pack, monkeyp
 
 def test_the_seed_holds_every_character_of_the_text_as_written_and_in_capitals():
     blocks = (Paragraph((Text("Straße ŉ ﬁ Ильмора"), Footnote((Text("ǆ note"),)))), Paragraph((Text("äb"),)))
-    weights, characters = pdf._measure(blocks)
+    weights, characters, footnotes = pdf._measure(blocks)
     text = "Straße ŉ ﬁ Ильмора" + "ǆ note" + "äb"
     assert weights == [len("Straße ŉ ﬁ Ильмора") + len("ǆ note"), 2]
+    assert footnotes == [1, 0]
     assert characters == "".join(sorted(set(text) | set(text.upper()) | set(pdf._RENDERER_CHARACTERS)))
     assert "S" in characters and "Ǆ" in characters and "ʼ" in characters  # ß → SS, ǆ → Ǆ, ŉ → ʼN
 
 
+def test_the_measures_count_each_blocks_footnotes_as_the_renderer_numbers_them(long_pack):
+    counts = pdf._measure(long_pack.blocks).footnotes
+    assert counts == [pdf._footnote_count(block) for block in long_pack.blocks]
+    assert sum(counts) > 30
+
+
 def test_a_note_is_laid_out_on_one_canvas():
     note = make_sample_document()
-    weights, _ = pdf._measure(note.blocks)
+    weights = pdf._measure(note.blocks).weights
     assert pdf._tail_block(note.blocks, weights) is None
 
 
@@ -107,7 +114,7 @@ def test_the_split_falls_at_a_page_break_between_ordinary_blocks_near_the_tail_s
     blocks = []
     for _ in range(10):
         blocks += [PageBreak(), Paragraph((Text("x" * 10_000),))]
-    weights, _ = pdf._measure(tuple(blocks))
+    weights = pdf._measure(tuple(blocks)).weights
     index = pdf._tail_block(tuple(blocks), weights)
     assert isinstance(blocks[index], PageBreak)
     head = sum(weights[:index])

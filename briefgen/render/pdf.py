@@ -21,6 +21,7 @@ import math
 import os
 import re
 import threading
+from typing import NamedTuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,11 +128,11 @@ class LaidOutPdf:
 
 
 def _lay_out(document: Document) -> _BriefDocTemplate:
-    weights, characters = _measure(document.blocks)
-    tail_block = _tail_block(document.blocks, weights)
+    measures = _measure(document.blocks)
+    tail_block = _tail_block(document.blocks, measures.weights)
     if tail_block is not None:
         try:
-            return _lay_out_in_two_parts(document, tail_block, characters)
+            return _lay_out_in_two_parts(document, tail_block, measures.characters, footnote_counts=measures.footnotes)
         except NotReplayable:
             pass  # the seed did not foresee something; lay everything out on one canvas
     return _lay_out_in_one_part(document)
@@ -146,16 +147,19 @@ def _lay_out_in_one_part(document: Document, *, seed_characters: str | None = No
     return template
 
 
-def _lay_out_in_two_parts(document: Document, tail_block: int, seed_characters: str) -> _BriefDocTemplate:
+def _lay_out_in_two_parts(document: Document, tail_block: int, seed_characters: str, *, footnote_counts: list[int] | None = None) -> _BriefDocTemplate:
     """Lay the blocks after ``tail_block`` (a page break) out separately, in a child process where one can run, and replay them after the rest.
 
     Both canvases are seeded with ``seed_characters``, which must hold every character the
     document's text is drawn with. Each part's flowables are built where it is laid out.
+    ``footnote_counts``, the footnotes each block numbers, saves counting them again.
     """
     sheet = _sheet(document.style)
     seed = _FontSeed(sheet.font_names, seed_characters)
-    footnotes = _footnote_count(document.blocks)
-    tail = _TailLayout(document, sheet, tail_block, footnotes, seed)
+    if footnote_counts is None:
+        footnote_counts = [_footnote_count(block) for block in document.blocks]
+    footnotes = sum(footnote_counts)
+    tail = _TailLayout(document, sheet, tail_block, footnotes, seed, footnote_counts=footnote_counts)
     job = ForkedCall.start(tail.run)
     with job or contextlib.nullcontext():
         story = _StoryBuilder(sheet, document.blocks, footnote_count=footnotes)
@@ -170,18 +174,19 @@ def _lay_out_in_two_parts(document: Document, tail_block: int, seed_characters: 
 class _TailLayout:
     """The blocks after a page break, built and laid out on a recording canvas of their own."""
 
-    def __init__(self, document: Document, sheet: _StyleSheet, page_break: int, footnote_count: int, seed: _FontSeed) -> None:
+    def __init__(self, document: Document, sheet: _StyleSheet, page_break: int, footnote_count: int, seed: _FontSeed, *, footnote_counts: list[int]) -> None:
         self._document = document
         self._sheet = sheet
         self._page_break = page_break
         self._footnote_count = footnote_count
+        self._footnote_counts = footnote_counts
         self._seed = seed
 
     def run(self) -> LaidOutPages:
         """Build the part, lay it out and return its recorded pages."""
         sheet = self._sheet
         story = _StoryBuilder(sheet, self._document.blocks, footnote_count=self._footnote_count)
-        flowables = story.build(keep_from=self._page_break + 1)
+        flowables = story.build(keep_from=self._page_break + 1, footnote_counts=self._footnote_counts)
         template = _BriefDocTemplate(self._document.metadata, sheet, _ledger(story, sheet), story, seed=self._seed, recording=True)
         try:
             template.build(flowables, canvasmaker=RecordingCanvas)
@@ -293,33 +298,44 @@ def _footnote_count(value: object) -> int:
     return sum(_footnote_count(part) for part in _parts(value))
 
 
-def _measure(blocks: tuple) -> tuple[list[int], str]:
-    """Return the length of each block's text and, sorted, every character the blocks can be drawn with: as written, in capitals, and the renderer's own."""
+class _Measures(NamedTuple):
+    """What the layout needs to know of a document's blocks before it starts."""
+
+    #: The length of each block's text, its footnotes' included.
+    weights: list[int]
+    #: Sorted, every character the blocks can be drawn with: as written, in capitals, and the renderer's own.
+    characters: str
+    #: How many footnotes each block numbers (see :func:`_footnote_count`).
+    footnotes: list[int]
+
+
+def _measure(blocks: tuple) -> _Measures:
+    """Return the :class:`_Measures` of ``blocks``, in one pass over them."""
     # Block by block: a long pack's text, joined, would be tens of MB.
     weights: list[int] = []
+    footnotes: list[int] = []
     characters = set(_RENDERER_CHARACTERS)
     for block in blocks:
-        text = _drawn_text(block)
+        texts: list[str] = []
+        footnotes.append(_collect_text(block, texts))
+        text = "".join(texts)
         weights.append(len(text))
         characters.update(text)
     # Capitals character by character are the capitals of the whole text: str.upper() maps each alone.
     characters.update("".join(character.upper() for character in characters))
-    return weights, "".join(sorted(characters))
+    return _Measures(weights, "".join(sorted(characters)), footnotes)
 
 
-def _drawn_text(block: object) -> str:
-    """Return the text of a block, its footnotes' included, as one string."""
-    texts: list[str] = []
-    _collect_text(block, texts)
-    return "".join(texts)
-
-
-def _collect_text(value: object, texts: list[str]) -> None:
-    if type(value) is Text:
+def _collect_text(value: object, texts: list[str]) -> int:
+    """Add the text in ``value`` to ``texts``, its footnotes' included; return how many footnotes it numbers, as :func:`_footnote_count`."""
+    kind = type(value)
+    if kind is Text:
         texts.append(value.text)
-    else:
-        for part in _parts(value):
-            _collect_text(part, texts)
+        return 0
+    count = 0
+    for part in _parts(value):
+        count += _collect_text(part, texts)
+    return 1 if kind is Footnote else count
 
 
 def _parts(value: object) -> tuple:
@@ -1099,19 +1115,20 @@ class _StoryBuilder:
         """How many footnotes the blocks built so far number, those left out by ``keep_from`` included."""
         return self._inline.footnotes_numbered
 
-    def build(self, stop: int | None = None, *, keep_from: int = 0) -> _LazyStory:
+    def build(self, stop: int | None = None, *, keep_from: int = 0, footnote_counts: list[int] | None = None) -> _LazyStory:
         """Return the flowables of the blocks before ``stop`` (all by default) from block ``keep_from`` on, built as platypus reaches them.
 
         The blocks before ``keep_from`` are counted or built and dropped, so that footnote
         numbers and outline levels run on as in the whole document; only the footnotes from
-        there on join :attr:`footnotes`.
+        there on join :attr:`footnotes`. ``footnote_counts``, the footnotes each block
+        numbers, saves counting them.
         """
-        return _LazyStory(self._built_blocks(stop, keep_from))
+        return _LazyStory(self._built_blocks(stop, keep_from, footnote_counts))
 
-    def _built_blocks(self, stop: int | None, keep_from: int) -> Iterator[list[Flowable]]:
+    def _built_blocks(self, stop: int | None, keep_from: int, footnote_counts: list[int] | None) -> Iterator[list[Flowable]]:
         for index, block in enumerate(self._blocks[:stop]):
             if index < keep_from and type(block) in _COUNTED_BLOCKS:
-                self._pass_over(block)
+                self._pass_over(block, None if footnote_counts is None else footnote_counts[index])
                 continue
             flowables = self._block(block, index)
             # Cells are shared within a block: shared across a long pack, every cell would live to its end.
@@ -1122,11 +1139,11 @@ class _StoryBuilder:
                 self.footnotes.update((number, _Paragraph(markup, style, bulletText=str(number))) for number, markup in notes.items())
                 yield flowables
 
-    def _pass_over(self, block: object) -> None:
-        """Number the footnotes and open the outline level of a block that is not built, as building it would."""
+    def _pass_over(self, block: object, footnotes: int | None) -> None:
+        """Number the footnotes (``footnotes`` of them, counted here if None) and open the outline level of a block that is not built, as building it would."""
         # Building the first part's blocks only to drop them took the second part's process
         # a twentieth of its layout at 100 statements.
-        self._inline.footnotes_numbered += _footnote_count(block)
+        self._inline.footnotes_numbered += _footnote_count(block) if footnotes is None else footnotes
         if type(block) is Heading:
             self._outline_level(_heading_level(block))
 
