@@ -33,6 +33,7 @@ from .validate import validate_model
 from .workspace import LoadedPack, LoadedStatement, check_relative_path, display_path, folder_name, path_refusal
 from .yamlload import load_yaml_file
 from .sandbox import format_wording, make_environment, render
+from .template_cache import template_bytecode_cache
 
 _MM = 72 / 25.4
 _PAGE_SIZES = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0)}
@@ -237,7 +238,8 @@ def load_template_set(directory: Path) -> TemplateSet:
         diagnostics.append(error(Location(display_path(directory / "strings" / "en.yaml")), "the template has no English wording", "template-missing"))
     if any(d.is_error for d in diagnostics):
         raise DiagnosticsError(diagnostics)
-    return TemplateSet(directory, make_environment(directory, {"longdate": _long_date, "flexdate": _flexible_date}), style, strings, reference_docx)
+    filters = {"longdate": _long_date, "flexdate": _flexible_date}
+    return TemplateSet(directory, make_environment(directory, filters, bytecode_cache=template_bytecode_cache()), style, strings, reference_docx)
 
 
 def _inside(path: Path, directory: Path, diagnostics: list[Diagnostic]) -> bool:

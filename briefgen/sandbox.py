@@ -24,6 +24,7 @@ from typing import Any
 
 from jinja2 import BaseLoader, StrictUndefined, TemplateError as JinjaTemplateError
 from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.bccache import BytecodeCache
 from jinja2.compiler import CodeGenerator
 from jinja2.filters import do_format
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment, SandboxedEnvironment, SecurityError
@@ -400,10 +401,11 @@ class _TemplateFolderLoader(BaseLoader):
         return source, str(path), uptodate
 
 
-def make_environment(directory: Path, filters: dict[str, Callable]) -> SandboxedEnvironment:
-    """Return the sandboxed Jinja2 environment that renders the templates of ``directory`` with ``filters`` added."""
+def make_environment(directory: Path, filters: dict[str, Callable], *, bytecode_cache: BytecodeCache | None = None) -> SandboxedEnvironment:
+    """Return the sandboxed Jinja2 environment that renders the templates of ``directory`` with ``filters`` added, keeping compiled templates in ``bytecode_cache`` if given."""
     environment = _GuardedEnvironment(
         loader=_TemplateFolderLoader(directory),
+        bytecode_cache=bytecode_cache,
         # Plain-text templates (*.txt.j2) are not HTML; everything else is escaped.
         autoescape=lambda name: not (name or "").endswith(".txt.j2"),
         undefined=StrictUndefined,

@@ -120,3 +120,17 @@ def sample_document() -> Document:
 @pytest.fixture
 def sample_pack_document() -> Document:
     return make_sample_pack_document()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _template_cache_in_a_temporary_folder(tmp_path_factory):
+    """Keep compiled templates in a folder of the test session's own, not the user's cache folder."""
+    import os
+
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous

@@ -382,14 +382,18 @@ DRIVER = textwrap.dedent(
     # Reading is allowed in: the workspace (pack, statements, texts; outputs), the briefgen
     # package (its modules, templates and shipped fonts), and the Python installation
     # (the standard library, zipped or not, and the site-packages of the libraries briefgen
-    # imports). Nothing else: no /etc, no home folder, no system fonts.
+    # imports). Nothing else: no /etc, no home folder (but briefgen's cache folder, below),
+    # no system fonts.
     readable = [workspace, package] + [os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib", "purelib", "platlib")] + zipped_stdlib
     # The time zone database, read-only: icalendar (through dateutil and zoneinfo) loads
     # "UTC" from it to stamp the calendar's DTSTAMP in UTC.
     import zoneinfo
     readable += [os.path.realpath(p) for p in zoneinfo.TZPATH]
-    # Writing is allowed only in the output folder (temporary files, then renames).
-    writable = [os.path.join(workspace, "output")]
+    # Writing is allowed only in the output folder (temporary files, then renames), and in
+    # briefgen's own folder of the user's cache, where compiled templates are kept.
+    cache = os.path.realpath(os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "briefgen"))
+    readable.append(cache)
+    writable = [os.path.join(workspace, "output"), cache]
     # Listing a folder reveals names only. The import system lists the folders on sys.path;
     # reportlab lists the system font folders when it is imported (rl_settings builds its
     # font search path) but opens none of them.
