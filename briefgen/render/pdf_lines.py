@@ -31,7 +31,7 @@ def break_lines(paragraph: reportlab_paragraph.Paragraph, width: float | list[fl
     style = paragraph.style
     frags = paragraph.frags
     if (
-        len(frags) < 2
+        not frags
         or style.wordWrap
         or style.shaping
         or style.hyphenationLang
@@ -40,6 +40,8 @@ def break_lines(paragraph: reportlab_paragraph.Paragraph, width: float | list[fl
         or getattr(paragraph, "autoLeading", getattr(style, "autoLeading", "")) not in ("", "off")
     ):
         return None
+    if len(frags) == 1:
+        return _break_one_fragment(paragraph, width)
     words = _fragment_words(frags)
     if words is None:
         return None
@@ -56,6 +58,62 @@ def break_lines(paragraph: reportlab_paragraph.Paragraph, width: float | list[fl
     paragraph._splitLongWordCount = paragraph._hyphenations = 0
     paragraph.frags = words
     return ParaLines(kind=1, lines=lines)
+
+
+def _break_one_fragment(paragraph: reportlab_paragraph.Paragraph, width: float | list[float]) -> ParaLines | None:
+    """Return reportlab's lines of a paragraph of one plain text fragment (its branch for one fragment, lines of words), setting the same attributes; None for anything else."""
+    style = paragraph.style
+    frag = paragraph.frags[0]
+    if type(frag) is not ParaFrag or style.endDots:
+        return None
+    attributes = frag.__dict__
+    text = attributes.get("text")
+    if text is None or "cbDefn" in attributes or "backColor" in attributes or _SOFT_HYPHEN in text:
+        return None  # another branch of reportlab's, or soft hyphenation
+    widths = list(width) if isinstance(width, (tuple, list)) else [width]
+    _handleBulletWidth(paragraph.bulletText, style, widths)
+    string_width = reportlab_paragraph.stringWidth
+    encoding = paragraph.encoding
+    font_name, font_size = frag.fontName, frag.fontSize
+    ascent, descent = reportlab_paragraph.getAscentDescent(font_name, font_size)
+    text = reportlab_paragraph.strip(text)
+    lines: list[tuple[float, list[str]]] = []
+    width_max = 0
+    if text:
+        space_width = string_width(" ", font_name, font_size, encoding)
+        space_shrink = style.spaceShrinkage * space_width
+        last_line = len(widths) - 1
+        line_number = 0
+        max_width = widths[0]
+        line: list[str] = []
+        current_width = -space_width  # reportlab's: the first word adds no space
+        for word in _split_at_breaking_spaces(text) if "\xa0" in text else text.split():
+            word_width = string_width(word, font_name, font_size, encoding)
+            new_width = current_width + space_width + word_width
+            limit = max_width + space_shrink * len(line)
+            if new_width > limit and style.splitLongWords:
+                first = min(line_number, last_line)
+                if word_width > max(widths[first : first + 1]):
+                    return None  # reportlab splits the word
+            if new_width <= limit or not line:
+                line.append(word)
+                current_width = new_width
+            else:
+                width_max = max(width_max, current_width)
+                lines.append((max_width - current_width, line))
+                line = [word]
+                current_width = word_width
+                line_number += 1
+                max_width = widths[min(last_line, line_number)]
+        if line:
+            width_max = max(width_max, current_width)
+            lines.append((max_width - current_width, line))
+    if isinstance(width, list):
+        width[0] = widths[0]
+    paragraph._width_max = width_max
+    paragraph.height = 0
+    paragraph._splitLongWordCount = paragraph._hyphenations = 0
+    return frag.clone(kind=0, lines=lines, ascent=ascent, descent=descent, fontSize=font_size)
 
 
 def _fragment_words(frags: list) -> list[list] | None:
