@@ -10,7 +10,7 @@ the time LibreOffice takes to turn pandoc's DOCX into a PDF (what a pandoc user 
 get one), the time of a cold one-statement build, and whether ``briefgen check`` imports
 reportlab or python-docx.
 
-Usage: ``python bench/run.py [--sizes 1,10,100,1000] [--runs 3] [--large-runs 1] [--quick] [--keep DIR]``.
+Usage: ``python bench/run.py [--sizes 1,10,100,1000] [--runs 5] [--large-runs 1] [--quick] [--keep DIR]``.
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ def table(rows: list[Row], pandoc: bool) -> list[str]:
     """Return the result table, one line per N."""
     header = f"{'N':>5} {'runs':>4} {'pages':>6} {'md MiB':>7} | {'briefgen s':>10} {'(min-max)':>15} {'peak MiB':>8} {'all MiB':>7}"
     if pandoc:
-        header += f" | {'pandoc s':>8} {'(min-max)':>15} {'peak MiB':>8} | {'ratio':>6}"
+        header += f" | {'pandoc s':>8} {'(min-max)':>15} {'peak MiB':>8} | {'ratio':>6} {'paired':>6}"
     lines = [header, "-" * len(header)]
     for row in rows:
         ours = [r.seconds for r in row.briefgen]
@@ -271,14 +271,21 @@ def table(rows: list[Row], pandoc: bool) -> list[str]:
             theirs = [r.seconds for r in row.pandoc]
             line += (
                 f" | {median(theirs):>8.2f} {f'({min(theirs):.2f}-{max(theirs):.2f})':>15} "
-                f"{median([r.peak_mib for r in row.pandoc]):>8.0f} | {median(ours) / median(theirs):>6.2f}"
+                f"{median([r.peak_mib for r in row.pandoc]):>8.0f} | {median(ours) / median(theirs):>6.2f} {paired_ratio(row):>6.2f}"
             )
         lines.append(line)
     lines.append(
         "peak MiB: the largest process's own peak resident set (wait4); "
         f"all MiB: the most briefgen's processes held at once (PSS summed, sampled every {SAMPLE_INTERVAL * 1000:.0f} ms in one more, untimed build)"
     )
+    if pandoc:
+        lines.append("ratio: median briefgen / median pandoc; paired: the median of each round's briefgen / pandoc (the two run back to back, so the machine's drift cancels)")
     return lines
+
+
+def paired_ratio(row: Row) -> float:
+    """Return the median, over the rounds, of briefgen's time over pandoc's in the same round."""
+    return median([ours.seconds / theirs.seconds for ours, theirs in zip(row.briefgen, row.pandoc)])
 
 
 def growth(rows: list[Row], pandoc: bool) -> list[str]:
@@ -298,7 +305,7 @@ def main() -> None:
     """Run the benchmark as the command line asks and print its results."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1,10,100,1000", help="comma-separated numbers of statements (default 1,10,100,1000)")
-    parser.add_argument("--runs", type=int, default=3, help="timed runs of each tool per size; the median is shown (default 3)")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each tool per size; the median is shown (default 5)")
     parser.add_argument("--large-runs", type=int, default=1, help=f"timed runs at sizes of {LARGE} and more, where a build takes minutes (default 1)")
     parser.add_argument("--lo-runs", type=int, default=1, help="timed LibreOffice conversions (default 1: at N=100 one takes minutes; 0 skips them)")
     parser.add_argument("--quick", action="store_true", help="sizes 1 and 10, one run each: a check that the benchmark works")
