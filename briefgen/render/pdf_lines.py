@@ -387,19 +387,7 @@ class _Breaker:
                 kept_break = False
             if current_width > width_max:
                 width_max = current_width
-            lines.append(
-                FragLine(
-                    extraSpace=max_width - current_width,
-                    wordCount=n,
-                    lineBreak=kept_break,
-                    words=words,
-                    fontSize=max_size,
-                    ascent=max_ascent,
-                    descent=min_descent,
-                    maxWidth=max_width,
-                    sFW=sfw,
-                )
-            )
+            lines.append(_line(max_width, current_width, n, kept_break, words, max_size, max_ascent, min_descent, sfw))
             sfw = index
             line_number += 1
             max_width = widths[min(last_line, line_number)]
@@ -436,17 +424,20 @@ class _Breaker:
         if words:
             if current_width > width_max:
                 width_max = current_width
-            lines.append(
-                FragLine(
-                    extraSpace=max_width - current_width,
-                    wordCount=n,
-                    lineBreak=False,
-                    words=words,
-                    fontSize=max_size,
-                    ascent=max_ascent,
-                    descent=min_descent,
-                    maxWidth=max_width,
-                    sFW=sfw,
-                )
-            )
+            lines.append(_line(max_width, current_width, n, False, words, max_size, max_ascent, min_descent, sfw))
         return lines, width_max
+
+
+def _line(max_width: float, width: float, count: int, kept_break: bool, words: list, size: float, ascent: float, descent: float, first_word: int) -> FragLine:
+    """Return a finished line as reportlab makes it: its attributes in reportlab's order (the unused width first)."""
+    return FragLine(
+        extraSpace=max_width - width,
+        wordCount=count,
+        lineBreak=kept_break,
+        words=words,
+        fontSize=size,
+        ascent=ascent,
+        descent=descent,
+        maxWidth=max_width,
+        sFW=first_word,
+    )
