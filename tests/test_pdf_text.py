@@ -6,8 +6,8 @@ import io
 
 import pytest
 from reportlab.lib.colors import CMYKColor, Color, HexColor
-from reportlab.pdfbase import pdfmetrics
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus.paragraph import Paragraph
 

@@ -21,11 +21,11 @@ import math
 import os
 import re
 import threading
-from typing import NamedTuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 

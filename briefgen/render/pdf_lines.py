@@ -16,7 +16,12 @@ from __future__ import annotations
 from string import whitespace
 
 from reportlab.platypus import paragraph as reportlab_paragraph
-from reportlab.platypus.paragraph import FragLine, ParaLines, _handleBulletWidth, _HSFrag
+from reportlab.platypus.paragraph import (
+    FragLine,
+    ParaLines,
+    _handleBulletWidth,
+    _HSFrag,
+)
 from reportlab.platypus.paraparser import ParaFrag
 
 __all__ = ["break_lines"]
