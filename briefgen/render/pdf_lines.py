@@ -255,18 +255,7 @@ class _Breaker:
             line_break = f._fkind == _BREAK
             limit = max_width
             if shrinkage:
-                shrink = space_width
-                for wi in words:
-                    if wi._fkind == _TEXT:
-                        count = wi.text.count(" ")
-                        if count:
-                            key = (wi.fontName, wi.fontSize)
-                            space = spaces.get(key)
-                            if space is None:
-                                space = spaces[key] = string_width(" ", *key)
-                            shrink += count * space
-                shrink *= shrinkage
-                limit += shrink
+                limit += _plus_spaces(space_width, words, spaces) * shrinkage
             if not line_break and new_width > limit and "cbDefn" not in f.__dict__ and self.split_long_words:
                 first = min(line_number, last_line)
                 if word_width > max(widths[first : first + 1]):
@@ -343,16 +332,7 @@ class _Breaker:
                     if shrinkage:
                         # The line's shrinkable space: what the space after the word adds,
                         # each earlier piece's spaces, then the last piece's (which grow).
-                        prefix = space_width
-                        for wi in words[:-1]:
-                            if wi._fkind == _TEXT:
-                                count = wi.text.count(" ")
-                                if count:
-                                    key = (wi.fontName, wi.fontSize)
-                                    space = spaces.get(key)
-                                    if space is None:
-                                        space = spaces[key] = string_width(" ", *key)
-                                    prefix += count * space
+                        prefix = _plus_spaces(space_width, words[:-1], spaces)
                         key = (g.fontName, g.fontSize)
                         last_space = spaces.get(key)
                         if last_space is None:
@@ -431,6 +411,20 @@ class _Breaker:
                 width_max = current_width
             lines.append(_line(max_width, current_width, n, False, words, max_size, max_ascent, min_descent, sfw))
         return lines, width_max
+
+
+def _plus_spaces(width: float, pieces: list, spaces: dict[tuple, float]) -> float:
+    """Return ``width`` plus the width of every space in the text ``pieces``, piece by piece in order, as reportlab sums a line's shrinkable space."""
+    for piece in pieces:
+        if piece._fkind == _TEXT:
+            count = piece.text.count(" ")
+            if count:
+                key = (piece.fontName, piece.fontSize)
+                space = spaces.get(key)
+                if space is None:
+                    space = spaces[key] = reportlab_paragraph.stringWidth(" ", *key)
+                width += count * space
+    return width
 
 
 def _line(max_width: float, width: float, count: int, kept_break: bool, words: list, size: float, ascent: float, descent: float, first_word: int) -> FragLine:
