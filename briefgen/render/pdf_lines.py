@@ -218,7 +218,6 @@ class _Breaker:
 
     def run(self, fragment_words: list[list]) -> tuple[list[FragLine], float] | None:
         """Return the lines and the widest line's width, or None where a word is wider than its line (reportlab splits it)."""
-        string_width = reportlab_paragraph.stringWidth
         ascent_descent = reportlab_paragraph.getAscentDescent
         same_frag = reportlab_paragraph.sameFrag
         widths, last_line, shrinkage = self.widths, self.last_line, self.shrinkage
@@ -298,13 +297,7 @@ class _Breaker:
                 else:
                     g.text += text
                 # As reportlab: the font of the word's last fragment, the size of its first.
-                if isinstance(w, _HSFrag):
-                    key = (font_name, font_size)
-                    space_width = spaces.get(key)
-                    if space_width is None:
-                        space_width = spaces[key] = string_width(" ", *key)
-                else:
-                    space_width = 0
+                space_width = _space_width(spaces, font_name, font_size) if isinstance(w, _HSFrag) else 0
                 if len(w) > 2:
                     any_text = 0
                     for source, text in w[2:]:
@@ -333,10 +326,7 @@ class _Breaker:
                         # The line's shrinkable space: what the space after the word adds,
                         # each earlier piece's spaces, then the last piece's (which grow).
                         prefix = _plus_spaces(space_width, words[:-1], spaces)
-                        key = (g.fontName, g.fontSize)
-                        last_space = spaces.get(key)
-                        if last_space is None:
-                            last_space = spaces[key] = string_width(" ", *key)
+                        last_space = _space_width(spaces, g.fontName, g.fontSize)
                         last_spaces = g.text.count(" ")
                     texts = []
                     while index + 1 < total:
@@ -379,13 +369,7 @@ class _Breaker:
             if line_break:
                 words = []
                 continue
-            if isinstance(w, _HSFrag):
-                key = (font_name, font_size)
-                space_width = spaces.get(key)
-                if space_width is None:
-                    space_width = spaces[key] = string_width(" ", *key)
-            else:
-                space_width = 0
+            space_width = _space_width(spaces, font_name, font_size) if isinstance(w, _HSFrag) else 0
             current_width = word_width
             n = 1
             g = f.clone()
@@ -419,11 +403,16 @@ def _plus_spaces(width: float, pieces: list, spaces: dict[tuple, float]) -> floa
         if piece._fkind == _TEXT:
             count = piece.text.count(" ")
             if count:
-                key = (piece.fontName, piece.fontSize)
-                space = spaces.get(key)
-                if space is None:
-                    space = spaces[key] = reportlab_paragraph.stringWidth(" ", *key)
-                width += count * space
+                width += count * _space_width(spaces, piece.fontName, piece.fontSize)
+    return width
+
+
+def _space_width(spaces: dict[tuple, float], font_name: str, font_size: float) -> float:
+    """Return the width of a space in a font at a size, as reportlab measures it, from ``spaces`` (one paragraph's) where it was measured before."""
+    key = (font_name, font_size)
+    width = spaces.get(key)
+    if width is None:
+        width = spaces[key] = reportlab_paragraph.stringWidth(" ", font_name, font_size)
     return width
 
 
