@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .compose import ComposedMarkup, TemplateSet, compose_email, compose_note_markup, compose_pack_markup
+from .compose import ComposedMarkup, MarkupSink, TemplateSet, compose_email, compose_note_markup, compose_pack_markup, read_markup
 from .document import Document, Style
-from .forked import ByteParts, ForkedCall, Worker, WorkerCall, can_fork
+from .forked import ByteParts, ForkedCall, StreamingCall, Worker, WorkerCall, can_fork
 from .workspace import LoadedPack, LoadedStatement
 
 #: Attachments above this size are refused by many mail servers.
@@ -25,6 +26,7 @@ EMAIL_SIZE_WARNING = 10 * 1024 * 1024
 EMAIL_ATTACHMENTS = ("docx", "pdf", "ics")
 
 Step = Callable[[str], None]  # reports the step about to run, for a progress display
+Compose = Callable[..., ComposedMarkup]  # compose(sink=…) composes a document, giving its markup to the sink as it is written
 
 _TRANSLITERATION = dict(
     zip(
@@ -67,26 +69,67 @@ def render_composed(composed: ComposedMarkup, formats: list[str], templates: Tem
     return _render(composed, formats, templates, step, worker)
 
 
-def _render(source: Document | ComposedMarkup, formats: list[str], templates: TemplateSet, step: Step, worker: Worker | None) -> dict[str, bytes]:
+def render_composing(compose: Compose, formats: list[str], templates: TemplateSet, step: Step, *, worker: Worker | None = None) -> dict[str, bytes]:
+    """Compose a document with ``compose`` and render it as :func:`render_composed` does; a worker is sent the markup as the template writes it, and reads it meanwhile."""
+    if not _lays_out_pdf(formats) or worker is None or not worker.alive:
+        return _render(compose(sink=None), formats, templates, step, worker)
+    sink = _MarkupToWorker(worker)
+    try:
+        composed = compose(sink=sink)
+    except BaseException:
+        if sink.call is not None:
+            sink.call.cancel()  # its markup stops halfway: the worker would wait for the rest
+        raise
+    return _render(composed, formats, templates, step, worker, streaming=sink.call)
+
+
+class _MarkupToWorker:
+    """A markup sink that sends each piece to the PDF worker, which reads it while the template writes the next (a pack's markup takes as long to read as to write)."""
+
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+        #: The worker's call, once the markup has begun.
+        self.call: StreamingCall | None = None
+
+    def begin(self, source_name: str, style: Style) -> None:
+        """Start the worker's call that reads the markup and lays the PDF out."""
+        self.call = self._worker.stream(_render_pdf_from_markup, source_name, style)
+
+    def write(self, piece: str) -> None:
+        """Send the next piece of the markup to the worker."""
+        self.call.send(piece)
+
+
+def _lays_out_pdf(formats: list[str]) -> bool:
+    """Whether rendering ``formats`` lays out the PDF: the DOCX's table of contents shows the PDF's page numbers, so the DOCX needs it too."""
+    return "docx" in formats or "pdf" in formats
+
+
+def _render(source: Document | ComposedMarkup, formats: list[str], templates: TemplateSet, step: Step, worker: Worker | None, *, streaming: StreamingCall | None = None) -> dict[str, bytes]:
+    """Render ``source`` as :func:`render_document` does; ``streaming``, a worker's call already reading its markup, gives the PDF."""
     rendered: dict[str, bytes] = {}
-    pdf_job: ForkedCall | WorkerCall | None = None
+    pdf_job: ForkedCall | WorkerCall | None = streaming
     page_numbers: dict[str, int] | Callable[[], dict[str, int]] | None = None
-    # The DOCX's table of contents shows the PDF's page numbers, so the PDF is laid out
-    # even when only the DOCX is asked for; on two cores, beside the DOCX.
-    lays_out_pdf = "docx" in formats or "pdf" in formats
+    lays_out_pdf = _lays_out_pdf(formats)
     with contextlib.ExitStack() as running:
         if lays_out_pdf:
             step("pdf")
-        if lays_out_pdf and worker is not None and worker.alive:
+        if streaming is not None:
+            running.enter_context(streaming)
+            streaming.end()
+        elif lays_out_pdf and worker is not None and worker.alive:
             if isinstance(source, ComposedMarkup):
                 # Markup is one string, sent at once; the document it makes would be pickled
                 # object by object (0.16 s at 100 statements, ~2 s at 1000), and the worker
                 # reads it in the time this process does.
-                pdf_job = worker.submit(_render_pdf_from_markup, source.source_name, source.style, items=[source.html])
+                pdf_job = worker.stream(_render_pdf_from_markup, source.source_name, source.style)
+                running.enter_context(pdf_job)
+                pdf_job.send(source.html)
+                pdf_job.end()
             else:
                 shell = dataclasses.replace(source, blocks=())
                 pdf_job = worker.submit(_render_pdf_from_blocks, shell, items=source.blocks)
-            running.enter_context(pdf_job)
+                running.enter_context(pdf_job)
         document = source.read() if isinstance(source, ComposedMarkup) else source
         if lays_out_pdf and pdf_job is None:
             if can_fork():
@@ -136,9 +179,9 @@ def _render_pdf_from_blocks(shell: Document, blocks: list) -> tuple[ByteParts, d
     return ByteParts(laid_out.write()), laid_out.heading_pages
 
 
-def _render_pdf_from_markup(source_name: str, style: Style, markup: list[str]) -> tuple[ByteParts, dict[str, int]]:
-    """In a worker: return the PDF of the document ``markup`` (one string, taken from the list) describes, as :func:`_render_pdf_from_blocks` does."""
-    document = ComposedMarkup(markup.pop(), source_name, style).read()  # the markup is let go of: tens of MB at 1000 statements
+def _render_pdf_from_markup(source_name: str, style: Style, pieces: Iterator[str]) -> tuple[ByteParts, dict[str, int]]:
+    """In a worker: return the PDF of the document whose markup comes in ``pieces``, each read as it comes, as :func:`_render_pdf_from_blocks` does."""
+    document = read_markup(pieces, source_name, style)  # the markup is let go of: tens of MB at 1000 statements
     shell, blocks = dataclasses.replace(document, blocks=()), list(document.blocks)
     del document  # so that emptying the list lets go of the blocks
     return _render_pdf_from_blocks(shell, blocks)
@@ -173,8 +216,8 @@ def _import_pdf_renderer_once_forked_children_have() -> None:
 def build_note(loaded: LoadedStatement, templates: TemplateSet, formats: list[str], out_dir: Path, *, author: str, step: Step, worker: Worker | None = None) -> dict[Path, bytes]:
     """Return the output files of one statement's note: ``<id>.<ext>`` per format."""
     step(f"compose {loaded.id}")
-    composed = compose_note_markup(loaded, templates, author=author)
-    rendered = render_composed(composed, [f for f in formats if f in ("docx", "pdf", "md")], templates, step, worker=worker)
+    compose = functools.partial(compose_note_markup, loaded, templates, author=author)
+    rendered = render_composing(compose, [f for f in formats if f in ("docx", "pdf", "md")], templates, step, worker=worker)
     return {out_dir / f"{loaded.id}.{extension}": data for extension, data in rendered.items()}
 
 
@@ -186,8 +229,8 @@ def pack_basename(pack: LoadedPack) -> str:
 def build_pack(pack: LoadedPack, templates: TemplateSet, formats: list[str], out_dir: Path, *, author: str, step: Step, worker: Worker | None = None) -> tuple[dict[Path, bytes], list[str]]:
     """Return the pack's output files and any warnings about them."""
     step("compose pack")
-    composed = compose_pack_markup(pack, templates, author=author)
-    rendered = render_composed(composed, [f for f in formats if f != "eml"], templates, step, worker=worker)
+    compose = functools.partial(compose_pack_markup, pack, templates, author=author)
+    rendered = render_composing(compose, [f for f in formats if f != "eml"], templates, step, worker=worker)
     base = pack_basename(pack)
     files = {out_dir / f"{base}.{extension}": data for extension, data in rendered.items()}
     warnings: list[str] = []

@@ -17,7 +17,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from collections.abc import Iterable
+from typing import Annotated, Any, Protocol
 
 from jinja2 import pass_context
 from jinja2.sandbox import SandboxedEnvironment
@@ -26,7 +27,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from .document import Document, EmailDraft, Style
 from .errors import Diagnostic, DiagnosticsError, Location, error, printable
 from .citations import normalise
-from .markup import parse_markup
+from .collector import collector_paused
+from .markup import MarkupReader
 from .models import PartialDate, describe_value
 from .resources import SHIPPED_FAMILIES, TEMPLATES_DIR, shipped_family
 from .validate import validate_model
@@ -291,9 +293,41 @@ def _format_date(environment: Any, wording: dict[str, Any], value: PartialDate) 
     return format_wording(environment, wording, "year_format", {"year": value.year})
 
 
-def render_template(templates: TemplateSet, name: str, context: dict[str, Any], *, statements: int = 1) -> str:
-    """Render template ``name`` with ``context`` (about ``statements`` statements) in the sandbox; any failure is a TemplateError naming file and line."""
-    return render(templates.environment, templates.directory, name, context, statements=statements)
+def render_template(templates: TemplateSet, name: str, context: dict[str, Any], *, statements: int = 1, sink: MarkupSink | None = None) -> str:
+    """Render template ``name`` with ``context`` (about ``statements`` statements) in the sandbox; any failure is a TemplateError naming file and line.
+
+    ``sink``, if given, is told the markup's source and then given the markup in pieces as
+    the template writes it.
+    """
+    if sink is None:
+        return render(templates.environment, templates.directory, name, context, statements=statements)
+    sink.begin(_source_name(templates, name), templates.style)
+    return render(templates.environment, templates.directory, name, context, statements=statements, write=sink.write)
+
+
+def _source_name(templates: TemplateSet, name: str) -> str:
+    """Name template ``name`` of ``templates`` as errors in its markup do."""
+    return f"{templates.directory.name}/{name}"
+
+
+class MarkupSink(Protocol):
+    """Takes a template's markup as it is written, to read it elsewhere before the template has finished (see :func:`read_markup`)."""
+
+    def begin(self, source_name: str, style: Style) -> None:
+        """Start a document of the house style ``style`` whose markup comes from the template ``source_name``."""
+
+    def write(self, piece: str) -> None:
+        """Take the next piece of the markup; never raise (the template is still running)."""
+
+
+def read_markup(pieces: Iterable[str], source_name: str, style: Style) -> Document:
+    """Return the document of the house style ``style`` that the markup, in consecutive ``pieces`` from the template ``source_name``, describes, reading each piece as it comes."""
+    reader = MarkupReader(source_name)
+    with collector_paused():  # between pieces too: a collection there walks all that has been read
+        for piece in pieces:
+            reader.feed(piece)
+    metadata, blocks, events = reader.close()
+    return Document(metadata, blocks, style, events)
 
 
 class ComposedMarkup:
@@ -320,8 +354,7 @@ class ComposedMarkup:
     def read(self) -> Document:
         """Return the document the markup describes, and let go of the markup."""
         html, self._html = self.html, None
-        metadata, blocks, events = parse_markup(html, self.source_name)
-        return Document(metadata, blocks, self.style, events)
+        return read_markup((html,), self.source_name, self.style)
 
 
 def compose_note(loaded: LoadedStatement, templates: TemplateSet, *, author: str = "") -> Document:
@@ -329,13 +362,13 @@ def compose_note(loaded: LoadedStatement, templates: TemplateSet, *, author: str
     return compose_note_markup(loaded, templates, author=author).read()
 
 
-def compose_note_markup(loaded: LoadedStatement, templates: TemplateSet, *, author: str = "") -> ComposedMarkup:
-    """Compose the briefing note of one statement as its template's markup."""
+def compose_note_markup(loaded: LoadedStatement, templates: TemplateSet, *, author: str = "", sink: MarkupSink | None = None) -> ComposedMarkup:
+    """Compose the briefing note of one statement as its template's markup, given to ``sink`` too as it is written."""
     statement = loaded.statement
     language = statement.source.language or "en"
     context = {"s": statement, "id": loaded.id, "t": templates.wording(language), "language": language, "author": author}
-    html = render_template(templates, "note.html.j2", context)
-    return ComposedMarkup(html, f"{templates.directory.name}/note.html.j2", templates.style)
+    html = render_template(templates, "note.html.j2", context, sink=sink)
+    return ComposedMarkup(html, _source_name(templates, "note.html.j2"), templates.style)
 
 
 def _event_uid(statement_id: str, event: str) -> str:
@@ -401,10 +434,10 @@ def compose_pack(pack: LoadedPack, templates: TemplateSet, *, author: str = "") 
     return compose_pack_markup(pack, templates, author=author).read()
 
 
-def compose_pack_markup(pack: LoadedPack, templates: TemplateSet, *, author: str = "") -> ComposedMarkup:
-    """Compose the briefing pack as its template's markup."""
-    html = render_template(templates, "pack.html.j2", pack_context(pack, templates, author=author), statements=len(pack.statements))
-    return ComposedMarkup(html, f"{templates.directory.name}/pack.html.j2", templates.style)
+def compose_pack_markup(pack: LoadedPack, templates: TemplateSet, *, author: str = "", sink: MarkupSink | None = None) -> ComposedMarkup:
+    """Compose the briefing pack as its template's markup, given to ``sink`` too as it is written."""
+    html = render_template(templates, "pack.html.j2", pack_context(pack, templates, author=author), statements=len(pack.statements), sink=sink)
+    return ComposedMarkup(html, _source_name(templates, "pack.html.j2"), templates.style)
 
 
 def compose_email(pack: LoadedPack, templates: TemplateSet, *, author: str = "") -> EmailDraft:

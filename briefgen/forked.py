@@ -18,12 +18,12 @@ import struct
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, Self
 
 from .errors import RenderStopped
 
-__all__ = ["ByteParts", "ForkedCall", "Worker", "WorkerCall", "can_fork"]
+__all__ = ["ByteParts", "ForkedCall", "StreamingCall", "Worker", "WorkerCall", "can_fork"]
 
 
 def can_fork() -> bool:
@@ -186,6 +186,27 @@ class Worker:
         self._pending = WorkerCall(self)
         return self._pending
 
+    def stream(self, function: Callable[..., Any], *args: Any) -> StreamingCall:
+        """Send ``function(*args, items)`` to the worker, where ``items`` iterates over what :meth:`StreamingCall.send` sends it afterwards, and return the call.
+
+        The worker starts the call at once and takes each item as it comes, while this
+        process is still making the next one.
+        """
+        if not self.alive:
+            raise RenderStopped("the child process rendering documents has stopped; nothing was written")
+        if self._pending is not None:
+            self._pending.collect()
+        try:
+            pickle.dump((function, args, _STREAMED), self._requests, protocol=pickle.HIGHEST_PROTOCOL)
+            self._requests.flush()
+        except BrokenPipeError:
+            raise RenderStopped(f"the child process rendering the document {self._lose()}; nothing was written") from None
+        except BaseException:
+            self.stop()
+            raise
+        self._pending = StreamingCall(self)
+        return self._pending
+
     def _receive(self) -> tuple[bool, Any]:
         """Read the outcome of the call in progress."""
         self._pending = None
@@ -263,6 +284,51 @@ class WorkerCall:
         self.cancel()
 
 
+class StreamingCall(WorkerCall):
+    """A call sent to a :class:`Worker` by :meth:`Worker.stream`, whose items follow it one by one until :meth:`end`."""
+
+    def __init__(self, worker: Worker) -> None:
+        super().__init__(worker)
+        self._open = True
+
+    def send(self, item: Any) -> None:
+        """Send ``item`` to the call; where the worker has gone, nothing is sent, and :meth:`result` says how it ended."""
+        self._write(item)
+
+    def end(self) -> None:
+        """Tell the call that no more items come; :meth:`result` does it first where it has not been done."""
+        self._write(_EndOfItems)
+        self._open = False
+
+    def _write(self, item: Any) -> None:
+        if not self._open:
+            return
+        try:
+            pickle.dump(item, self._worker._requests, protocol=pickle.HIGHEST_PROTOCOL)
+            self._worker._requests.flush()
+        except (BrokenPipeError, ValueError):  # ValueError: the pipe was closed when the worker was stopped
+            self._open = False
+
+    def collect(self) -> None:
+        """End the items, then wait for the call's outcome and keep it for :meth:`result`."""
+        self.end()
+        super().collect()
+
+
+class _EndOfItems:
+    """Sent, as the class itself, after the last item of a streamed call."""
+
+
+# The item count in a request whose items are streamed (see Worker.stream).
+_STREAMED = -1
+
+
+def _streamed_items(requests: BinaryIO) -> Iterator[Any]:
+    """Yield the items of a streamed call from the request pipe, as they come, until its end."""
+    while (item := pickle.load(requests)) is not _EndOfItems:
+        yield item
+
+
 # In a worker: the pipes it serves on, which the children it forks close.
 _serving_pipes: tuple[int, ...] = ()
 
@@ -283,12 +349,21 @@ def _serve(request_fd: int, reply_fd: int, warm_up: Callable[[], object] | None)
                     function, args, count = pickle.load(requests)
                 except EOFError:
                     break
-                if count is not None:
+                items = None
+                if count == _STREAMED:
+                    items = _streamed_items(requests)
+                    args = (*args, items)
+                elif count is not None:
                     args = (*args, [pickle.load(requests) for _ in range(count)])
                 try:
                     outcome: tuple[bool, Any] = (True, function(*args))
                 except Exception as error:  # noqa: BLE001 (the parent decides what an error means)
                     outcome = (False, _error_for_parent(error))
+                if items is not None:
+                    # Items the call left unread come off the pipe before the answer goes:
+                    # the parent may be blocked sending them, and would never read it.
+                    for _ in items:
+                        pass
                 try:
                     _write_outcome(replies, outcome)
                     replies.flush()

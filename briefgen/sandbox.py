@@ -42,6 +42,9 @@ RENDER_TIME_LIMIT = 300.0
 OUTPUT_LIMIT = 20_000_000
 """Characters one template may write for up to 100 statements; also the longest string or list it may build."""
 
+WRITE_PIECE = 65_536
+"""Characters of output a render gives its ``write`` at a time: a pack's markup in some fifty pieces per hundred statements."""
+
 OUTPUT_PER_STATEMENT = 200_000
 """Characters a pack's template may write per statement, when that allows more than OUTPUT_LIMIT.
 
@@ -507,11 +510,12 @@ def _render_limits(statements: int) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
-def _collect_output(chunks: Generator[str, None, None]) -> str:
-    """Join the output of a template's generator, stopping it at OUTPUT_LIMIT characters or the deadline."""
+def _collect_output(chunks: Generator[str, None, None], write: Callable[[str], None] | None = None) -> str:
+    """Join the output of a template's generator, stopping it at OUTPUT_LIMIT characters or the deadline; ``write``, if given, is also given the output in consecutive pieces of about WRITE_PIECE characters as it comes."""
     pieces: list[str] = []
     size = 0
     limit = _output_limit()
+    written = written_size = 0  # the chunks given to write, and their size
     try:
         for chunk in chunks:
             size += len(chunk)
@@ -519,6 +523,9 @@ def _collect_output(chunks: Generator[str, None, None]) -> str:
             if size > limit:
                 raise _RenderLimitExceeded(f"the template wrote more than {limit:,} characters")
             _check_deadline()
+            if write is not None and size - written_size >= WRITE_PIECE:
+                write("".join(pieces[written:]))
+                written, written_size = len(pieces), size
     except _RenderLimitExceeded as exc:
         if _template_position(exc)[0] is None:
             # Raised here, not in the template: raise it again where the template stands,
@@ -527,6 +534,8 @@ def _collect_output(chunks: Generator[str, None, None]) -> str:
         raise
     finally:
         chunks.close()
+    if write is not None and written < len(pieces):
+        write("".join(pieces[written:]))
     return "".join(pieces)
 
 
@@ -599,11 +608,15 @@ def _describe_failure(exc: Exception, directory: Path, name: str) -> str:
     return f"{where}: template {kind}: {message} [{code}]"
 
 
-def render(environment: SandboxedEnvironment, directory: Path, name: str, context: dict[str, Any], *, statements: int = 1) -> str:
-    """Render template ``name`` of ``directory`` with ``context`` (about ``statements`` statements) under the limits; any failure is a TemplateError naming file and line."""
+def render(environment: SandboxedEnvironment, directory: Path, name: str, context: dict[str, Any], *, statements: int = 1, write: Callable[[str], None] | None = None) -> str:
+    """Render template ``name`` of ``directory`` with ``context`` (about ``statements`` statements) under the limits; any failure is a TemplateError naming file and line.
+
+    ``write``, if given, is also given the output in consecutive pieces as it is written
+    (see :func:`_collect_output`); it must not raise.
+    """
     try:
         with _render_limits(statements):
             template = environment.get_template(name)
-            return _collect_output(template.generate(context))
+            return _collect_output(template.generate(context), write)
     except Exception as exc:  # template code is input: whatever it raises is the template's error
         raise TemplateError(_describe_failure(exc, directory, name)) from None

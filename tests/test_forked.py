@@ -314,3 +314,126 @@ def test_a_call_whose_arguments_cannot_be_sent_stops_the_worker_and_raises():
         with pytest.raises(TypeError):
             worker.submit(_what_the_worker_holds, "sent", items=[1, threading.Lock()])  # a lock cannot be pickled
         assert not worker.alive
+
+
+def _take_items(extra: str, stop_after: int | None, items) -> tuple[str, list]:
+    taken = []
+    for item in items:
+        taken.append((item, time.monotonic()))
+        if stop_after is not None and len(taken) == stop_after:
+            break
+    return extra, taken
+
+
+def _refuse_after_one_item(items) -> None:
+    next(iter(items))
+    raise UsageError("refused after one item")
+
+
+def test_a_streamed_call_takes_each_item_as_it_is_sent():
+    """The worker has the first item before the second is sent: it works while the parent makes the rest."""
+    with Worker() as worker:
+        call = worker.stream(_take_items, "extra", None)
+        call.send("first")
+        time.sleep(0.5)
+        sent_second = time.monotonic()
+        call.send({"second": bytes(range(256)) * 1024})  # more than a pipe's buffer
+        call.send(None)  # an item like any other, not the end
+        extra, taken = call.result()  # ends the items first
+    assert extra == "extra"
+    assert [item for item, _ in taken] == ["first", {"second": bytes(range(256)) * 1024}, None]
+    assert taken[0][1] < sent_second <= taken[1][1]
+
+
+def test_items_a_streamed_call_leaves_unread_do_not_stop_the_worker_or_reach_the_next_call():
+    with Worker() as worker:
+        call = worker.stream(_take_items, "first call", 1)
+        for number in range(200):
+            call.send(bytes(1000) + str(number).encode())  # many more than the pipe holds
+        call.end()
+        assert [item for item, _ in call.result()[1]] == [bytes(1000) + b"0"]
+        second = worker.stream(_take_items, "second call", None)
+        second.send("only")
+        assert [item for item, _ in second.result()[1]] == ["only"]
+
+
+def test_an_error_in_a_streamed_call_is_raised_in_the_parent_after_the_last_item_and_the_worker_goes_on():
+    with Worker() as worker:
+        call = worker.stream(_refuse_after_one_item)
+        for number in range(100):
+            call.send(number)
+        with pytest.raises(UsageError, match="refused after one item"):
+            call.result()
+        assert worker.alive
+        assert worker.submit(_large_parts).result().startswith(b"%PDF-")
+
+
+def test_leaving_a_streamed_call_before_its_end_stops_the_worker():
+    """The items stopped halfway (the template failed): the worker would wait for the rest for ever."""
+    with Worker() as worker:
+        with worker.stream(_take_items, "extra", None) as call:
+            call.send("first")
+        assert not worker.alive
+        call.send("second")  # nothing to send it to: nothing happens
+
+
+def test_a_streamed_call_to_a_worker_that_died_says_how_it_ended():
+    with Worker() as worker:
+        call = worker.stream(_kill_myself_rendering, "shell")  # dies at once, before reading any item
+        time.sleep(0.2)
+        for number in range(100):
+            call.send(bytes(1000))  # into a broken pipe: not an error here
+        with pytest.raises(RenderStopped, match=r"stopped by signal 9"):
+            call.result()
+        assert not worker.alive
+
+
+def test_a_pack_the_worker_reads_while_its_template_writes_it_is_the_one_rendered_here(monkeypatch):
+    """The worker is sent the markup in pieces as the template writes them, and lays out the PDF this process would."""
+    from briefgen import sandbox
+    from briefgen.compose import compose_pack_markup, load_template_set, resolve_template_dir
+    from briefgen.workspace import load_pack
+
+    monkeypatch.setattr(sandbox, "WRITE_PIECE", 500)  # the fictional pack in many pieces
+    fiction = Path(__file__).resolve().parent / "data" / "veloria"
+    pack, _ = load_pack(fiction / "briefing.yaml")
+    templates = load_template_set(resolve_template_dir("default", fiction))
+    sent: list[str] = []
+    with Worker() as worker:
+        real_stream = worker.stream
+
+        def stream(*args):
+            call = real_stream(*args)
+            real_send = call.send
+            call.send = lambda piece: (sent.append(piece), real_send(piece))
+            return call
+
+        monkeypatch.setattr(worker, "stream", stream)
+        by_worker = build.render_composing(lambda sink: compose_pack_markup(pack, templates, sink=sink), ["docx", "pdf", "ics"], templates, lambda step: None, worker=worker)
+        assert worker.alive
+    monkeypatch.setenv("BRIEFGEN_NO_FORK", "1")
+    here = build.render_composed(compose_pack_markup(pack, templates), ["docx", "pdf", "ics"], templates, lambda step: None)
+    assert len(sent) > 10 and "".join(sent) == compose_pack_markup(pack, templates).html
+    assert by_worker == here
+
+
+def test_a_template_that_fails_while_the_worker_reads_its_markup_is_reported_and_stops_the_worker(tmp_path, monkeypatch):
+    from briefgen import sandbox
+    from briefgen.compose import compose_pack_markup, load_template_set, resolve_template_dir
+    from briefgen.errors import TemplateError
+    from briefgen.workspace import load_pack
+
+    monkeypatch.setattr(sandbox, "WRITE_PIECE", 100)
+    fiction = tmp_path / "ws"
+    shutil.copytree(Path(__file__).resolve().parent / "data" / "veloria", fiction)
+    shutil.copytree(resolve_template_dir("default", fiction), fiction / "templates" / "broken")
+    pack_template = fiction / "templates" / "broken" / "pack.html.j2"
+    pack_template.write_text(pack_template.read_text(encoding="utf-8") + "\n{{ no_such_variable }}\n", encoding="utf-8")
+    pack, _ = load_pack(fiction / "briefing.yaml")
+    templates = load_template_set(fiction / "templates" / "broken")
+    started = time.monotonic()
+    with Worker() as worker:
+        with pytest.raises(TemplateError, match=r"pack.html.j2:\d+: template error: 'no_such_variable' is undefined"):
+            build.render_composing(lambda sink: compose_pack_markup(pack, templates, sink=sink), ["docx", "pdf"], templates, lambda step: None, worker=worker)
+        assert not worker.alive  # stopped, not left waiting for the rest of the markup
+    assert time.monotonic() - started < 30

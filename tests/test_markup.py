@@ -3,13 +3,15 @@
 :func:`briefgen.markup._feed_plain_tags` replaces html.parser for output made only of
 plain tags. These tests feed the same text to both and compare every handler call, for
 generated markup (hypothesis) and for the awkward cases written out; where the quick
-reading declines, parse_markup still gives html.parser's result and messages.
+reading declines, parse_markup still gives html.parser's result and messages. Markup read
+in pieces (:class:`briefgen.markup.MarkupReader`), cut anywhere, gives what the whole gives.
 """
 
 from __future__ import annotations
 
 import gc
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 
 from briefgen.document import Text
 from briefgen.errors import TemplateError
-from briefgen.markup import _WHITESPACE, _feed_plain_tags, _InlineCollector, parse_markup
+from briefgen.markup import _WHITESPACE, MarkupReader, _feed_plain_tags, _InlineCollector, parse_markup
 
 
 class Recorder(HTMLParser):
@@ -170,3 +172,69 @@ def test_runs_of_html_whitespace_collapse_to_one_space_and_others_stay(text):
     collector.add_text(text, bold=False, italic=False)
     collapsed = _WHITESPACE.sub(" ", text)
     assert collector.children == ([Text(collapsed)] if collapsed else [])
+
+
+def read_in_pieces(html: str, cuts: list[int], source_name: str = "x"):
+    """Return what a MarkupReader gives for ``html`` fed in pieces cut at ``cuts``, or the TemplateError it raises."""
+    reader = MarkupReader(source_name)
+    bounds = [0, *sorted(cuts), len(html)]
+    for start, end in zip(bounds, bounds[1:]):
+        reader.feed(html[start:end])
+    try:
+        return reader.close()
+    except TemplateError as error:
+        return str(error)
+
+
+def read_whole(html: str, source_name: str = "x"):
+    try:
+        return parse_markup(html, source_name)
+    except TemplateError as error:
+        return str(error)
+
+
+BODY = st.sampled_from(
+    [
+        "<p>one</p>",
+        '<p class="lead">Tom &amp; Jerry</p>',
+        "<p>a  <b>bold\n text</b> and <i>more</i><fn>a note</fn></p>",
+        '<ul><li>first</li><li>second<br/>line</li></ul>',
+        '<table data-widths="2,1"><thead><tr><th>A</th><th>B</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>',
+        '<hr class="page-break">',
+        "<h2 id=\"s\">Heading &#39;x&#39;</h2>",
+        "<!-- a comment -->",
+        "<p class=lead>unquoted</p>",
+        "<li>stray</li>",
+        "  \n  ",
+        "text outside",
+    ]
+)
+
+
+@given(st.lists(BODY, min_size=1, max_size=8).map(lambda body: HEAD + "".join(body)), st.data())
+@settings(max_examples=300, deadline=None)
+def test_markup_read_in_pieces_is_the_markup_read_whole(html, data):
+    """Cut anywhere (inside a tag, an entity, a run of spaces), the pieces give the whole's document or the whole's error."""
+    cuts = data.draw(st.lists(st.integers(0, len(html)), max_size=6))
+    assert read_in_pieces(html, cuts) == read_whole(html)
+
+
+def test_a_pack_read_in_pieces_as_its_template_writes_them_is_the_pack_read_whole(monkeypatch):
+    """Every piece is read by the quick reading as it comes, wherever the pieces are cut: none is left to html.parser."""
+    from briefgen import markup
+    from briefgen.compose import compose_pack_markup, load_template_set, resolve_template_dir
+    from briefgen.workspace import load_pack
+
+    fiction = Path(__file__).resolve().parent / "data" / "veloria"
+    pack, _ = load_pack(fiction / "briefing.yaml")
+    html = compose_pack_markup(pack, load_template_set(resolve_template_dir("default", fiction))).html
+    whole = parse_markup(html, "x")
+    assert whole[1]  # blocks
+    monkeypatch.setattr(markup._SubsetParser, "feed", lambda self, data: pytest.fail("html.parser was asked to read the pack"))
+    for size in (1, 7, 100, 4096):
+        assert read_in_pieces(html, list(range(size, len(html), size))) == whole
+
+
+def test_markup_the_quick_reading_declines_in_a_later_piece_is_read_by_html_parser_from_the_start():
+    html = HEAD + "<p>one</p>" * 50 + "<!-- a comment --><p>two</p>"
+    assert read_in_pieces(html, [40, 200, len(html) - 5]) == parse_markup(html, "x")

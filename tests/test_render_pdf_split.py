@@ -7,6 +7,7 @@ ordinary one-canvas layout.
 
 from __future__ import annotations
 
+import gc
 import re
 
 import pytest
@@ -155,3 +156,26 @@ def test_blocks_passed_over_number_notes_and_open_outline_levels_as_built_blocks
     assert text == whole_text and "super" in text[1]
     assert count == whole_count == 11
     assert [entry.level for entry in outline.values()] == [whole_outline[key].level for key in outline] == [1, 2]
+
+
+def test_what_the_layout_leaves_alive_is_left_out_of_collections_until_the_file_is_written(long_pack):
+    """A collection just after the layout would walk all it made and free nothing: those objects are frozen, and unfrozen once the file is written."""
+    assert gc.get_freeze_count() == 0
+    laid_out = pdf.lay_out_pdf(long_pack)
+    assert gc.get_freeze_count() > 10_000
+    assert b"".join(laid_out.write()).startswith(b"%PDF-")
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_layout_or_a_file_that_fails_leaves_nothing_frozen(long_pack, monkeypatch):
+    monkeypatch.setattr(pdf, "_heading_pages", lambda document, template: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        pdf.lay_out_pdf(long_pack)
+    assert gc.get_freeze_count() == 0
+    monkeypatch.undo()
+    monkeypatch.setattr(pdf, "_TWO_PART_MINIMUM", 0)
+    laid_out = pdf.lay_out_pdf(long_pack)
+    monkeypatch.setattr(pdf._BriefDocTemplate, "finish", lambda self: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        laid_out.write()
+    assert gc.get_freeze_count() == 0

@@ -1,4 +1,4 @@
-"""The sandbox's cached attribute verdicts: a verdict is never reused for another type or name."""
+"""The sandbox's cached attribute verdicts: a verdict is never reused for another type or name; output given in pieces as it is written."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from briefgen.errors import TemplateError
 from briefgen.models import Speaker
+from briefgen import sandbox
 from briefgen.sandbox import make_environment, render
 
 
@@ -96,3 +97,36 @@ def test_a_dict_is_read_by_key_unless_the_name_is_one_of_its_methods(tmp_path):
         render_text(tmp_path, "{{ d.pop }}", d=d)
     with pytest.raises(TemplateError, match="has no attribute 'missing'"):
         render_text(tmp_path, "{{ d.missing }}", d=d)
+
+
+def test_output_is_given_in_pieces_as_it_is_written_and_they_join_to_the_whole(tmp_path, monkeypatch):
+    """Each piece but the last holds at least WRITE_PIECE characters, and each comes while the template is still running."""
+    monkeypatch.setattr(sandbox, "WRITE_PIECE", 100)
+    (tmp_path / "t.txt.j2").write_text("{% for i in range(60) %}{{ mark(i) }}line {{ i }} of the output\n{% endfor %}", encoding="utf-8")
+    pieces: list[str] = []
+    lines_when_given: list[int] = []
+    reached: list[int] = []
+
+    def mark(i: int) -> str:
+        reached.append(i)
+        return ""
+
+    whole = render(make_environment(tmp_path, {}), tmp_path, "t.txt.j2", {"mark": mark}, write=lambda piece: (pieces.append(piece), lines_when_given.append(len(reached))))
+    assert "".join(pieces) == whole
+    assert len(pieces) > 5 and all(len(piece) >= 100 for piece in pieces[:-1]) and len(pieces[-1]) <= 100 + 30
+    assert lines_when_given[0] < 10  # the first piece came long before the last line was written
+    assert lines_when_given == sorted(lines_when_given)
+
+
+def test_a_template_that_fails_gives_no_piece_after_the_failure(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "WRITE_PIECE", 10)
+    pieces: list[str] = []
+    with pytest.raises(TemplateError, match=r"t.txt.j2:\d+: template error: 'missing' is undefined"):
+        render_text_to(tmp_path, "{% for i in range(20) %}line {{ i }}\n{% endfor %}{{ missing }} after", pieces.append)
+    written = "".join(pieces)
+    assert written and "".join(f"line {i}\n" for i in range(20)).startswith(written)  # what came before the failure, and nothing after
+
+
+def render_text_to(tmp_path: Path, source: str, write) -> str:
+    (tmp_path / "t.txt.j2").write_text(source, encoding="utf-8")
+    return render(make_environment(tmp_path, {}), tmp_path, "t.txt.j2", {}, write=write)

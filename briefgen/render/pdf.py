@@ -106,8 +106,26 @@ def render_pdf_with_pages(document: Document) -> tuple[bytes, dict[str, int]]:
 def lay_out_pdf(document: Document) -> LaidOutPdf:
     """Typeset ``document`` as a PDF up to writing the file, which :meth:`LaidOutPdf.write` does: a caller that lets go of the document in between does not hold it and the file at once."""
     with _infrequent_garbage_collection():
-        template = _lay_out(document)
-        return LaidOutPdf(_heading_pages(document, template), template)
+        try:
+            template = _lay_out(document)
+            return _laid_out(document, template)
+        except BaseException:
+            gc.unfreeze()
+            raise
+
+
+def _laid_out(document: Document, template: _BriefDocTemplate) -> LaidOutPdf:
+    """Return the laid-out PDF, the objects alive now frozen (left out of garbage collections) until it is written.
+
+    The layout leaves hundreds of thousands of objects alive that it made since the last
+    collection, and a collection walks them all and frees none (at 100 statements some
+    85,000 objects in 0.15 s, just before the file is written). Freezing them, once a
+    document's own pages are laid out, resets the count that triggers the next; what
+    follows (the separate part's pages received and replayed, the file written) makes
+    little garbage and no cycles.
+    """
+    gc.freeze()
+    return LaidOutPdf(_heading_pages(document, template), template)
 
 
 class LaidOutPdf:
@@ -123,8 +141,11 @@ class LaidOutPdf:
         if self._template is None:
             raise RuntimeError("the PDF has been written already")
         template, self._template = self._template, None
-        with _infrequent_garbage_collection():
-            return template.finish()
+        try:
+            with _infrequent_garbage_collection():
+                return template.finish()
+        finally:
+            gc.unfreeze()  # frozen by _laid_out
 
 
 def _lay_out(document: Document) -> _BriefDocTemplate:
@@ -166,6 +187,7 @@ def _lay_out_in_two_parts(document: Document, tail_block: int, seed_characters: 
         head = story.build(stop=tail_block)
         template = _BriefDocTemplate(document.metadata, sheet, _ledger(story, sheet), story, seed=seed)
         template.build(head, canvasmaker=DocumentCanvas)
+        gc.freeze()  # see _laid_out
         laid_out = job.result() if job is not None else tail.run()
     template.append_pages(laid_out)
     return template
