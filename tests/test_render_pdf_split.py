@@ -13,9 +13,10 @@ import re
 import pytest
 
 from briefgen.document import Contents, Footnote, Heading, Link, ListBlock, PageBreak, Paragraph, Table, Text
-from briefgen.forked import can_fork
+from briefgen.forked import ForkedCall, can_fork
 from briefgen.render import pdf
 from briefgen.render.pdf import render_pdf_with_pages
+from briefgen.render.pdf_split import SectionClaims
 from conftest import make_sample_document, make_sample_pack_document
 from helpers import pdf_pages_text
 
@@ -40,35 +41,74 @@ def _joined(document, template) -> tuple[bytes, dict[str, int]]:
 
 def _split(document):
     measures = pdf._measure(document.blocks)
-    return pdf._tail_block(document.blocks, measures.weights), measures.characters
+    return pdf._sections(document.blocks, measures.weights), measures.characters
+
+
+class _ChildFirst:
+    """Stands in for ForkedCall: runs the child's part at once, here, before this process lays out its own, and records the shares it took."""
+
+    taken: list[tuple[int, int]] = []
+
+    def __init__(self, function):
+        self._parts = function()
+        _ChildFirst.taken = [(first, end) for first, end, _ in self._parts]
+
+    @classmethod
+    def start(cls, function):
+        return cls(function)
+
+    def result(self):
+        return self._parts
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        pass
 
 
 @pytest.mark.parametrize("fork", [True, False], ids=["child process", "in process"])
-def test_two_parts_are_byte_for_byte_one_seeded_canvas(long_pack, monkeypatch, fork):
+def test_parts_are_byte_for_byte_one_seeded_canvas(long_pack, monkeypatch, fork):
     if not fork:
         monkeypatch.setenv("BRIEFGEN_NO_FORK", "1")
     elif not can_fork():
         pytest.skip("no fork on this machine")
-    tail_block, characters = _split(long_pack)
-    assert tail_block is not None and tail_block > 2  # after the cover and contents
-    two_parts = _joined(long_pack, pdf._lay_out_in_two_parts(long_pack, tail_block, characters))
+    sections, characters = _split(long_pack)
+    assert sections is not None and sections.breaks[0] > 2  # after the cover and contents
+    in_parts = _joined(long_pack, pdf._lay_out_in_parts(long_pack, sections, characters))
     one_canvas = _joined(long_pack, pdf._lay_out_in_one_part(long_pack, seed_characters=characters))
-    assert two_parts == one_canvas
+    assert in_parts == one_canvas
+
+
+@pytest.mark.parametrize(
+    "further_share, shares",
+    [(0.0, "one section at a time"), (0.5, "half the rest at a time"), (1.0, "all the rest at once")],
+)
+def test_however_the_child_takes_its_shares_the_pages_are_one_seeded_canvas(long_pack, monkeypatch, further_share, shares):
+    """The child takes the sections from the back in shares until it meets this process, which here takes none: any cut gives the same file."""
+    monkeypatch.setattr(pdf, "_FURTHER_SHARE", further_share)
+    monkeypatch.setattr(pdf, "ForkedCall", _ChildFirst)
+    sections, characters = _split(long_pack)
+    in_parts = _joined(long_pack, pdf._lay_out_in_parts(long_pack, sections, characters))
+    taken = _ChildFirst.taken
+    assert [end for _, end in taken] == [len(sections.breaks), *(first for first, _ in taken[:-1])] and taken[-1][0] == 0
+    assert {0.0: len(taken) == sections.first + 1, 0.5: 2 < len(taken) < sections.first + 1, 1.0: len(taken) == 2}[further_share]
+    assert in_parts == _joined(long_pack, pdf._lay_out_in_one_part(long_pack, seed_characters=characters))
 
 
 def test_a_short_first_part_hangs_its_notes_by_the_widest_number_of_the_whole(long_pack, monkeypatch):
     # Most of the text goes to the second part: the first holds notes 1-9 only, the whole 36.
     monkeypatch.setattr(pdf, "_TAIL_SHARE", 0.85)
-    tail_block, characters = _split(long_pack)
-    assert pdf._footnote_count(long_pack.blocks[:tail_block]) < 10 <= pdf._footnote_count(long_pack.blocks)
-    two_parts = _joined(long_pack, pdf._lay_out_in_two_parts(long_pack, tail_block, characters))
-    assert two_parts == _joined(long_pack, pdf._lay_out_in_one_part(long_pack, seed_characters=characters))
+    sections, characters = _split(long_pack)
+    assert pdf._footnote_count(long_pack.blocks[: sections.breaks[sections.first]]) < 10 <= pdf._footnote_count(long_pack.blocks)
+    in_parts = _joined(long_pack, pdf._lay_out_in_parts(long_pack, sections, characters))
+    assert in_parts == _joined(long_pack, pdf._lay_out_in_one_part(long_pack, seed_characters=characters))
 
 
-def test_two_parts_read_as_the_ordinary_layout(long_pack, monkeypatch):
+def test_parts_read_as_the_ordinary_layout(long_pack, monkeypatch):
     calls = []
-    two_parts = pdf._lay_out_in_two_parts
-    monkeypatch.setattr(pdf, "_lay_out_in_two_parts", lambda *args, **kwargs: calls.append(args) or two_parts(*args, **kwargs))
+    in_parts = pdf._lay_out_in_parts
+    monkeypatch.setattr(pdf, "_lay_out_in_parts", lambda *args, **kwargs: calls.append(args) or in_parts(*args, **kwargs))
     data, pages = render_pdf_with_pages(long_pack)
     ordinary, ordinary_pages = _joined(long_pack, pdf._lay_out_in_one_part(long_pack))
     assert len(calls) == 1  # the split was taken
@@ -108,23 +148,62 @@ def test_the_measures_count_each_blocks_footnotes_as_the_renderer_numbers_them(l
 def test_a_note_is_laid_out_on_one_canvas():
     note = make_sample_document()
     weights = pdf._measure(note.blocks).weights
-    assert pdf._tail_block(note.blocks, weights) is None
+    assert pdf._sections(note.blocks, weights) is None
 
 
-def test_the_split_falls_at_a_page_break_between_ordinary_blocks_near_the_tail_share():
+def test_sections_follow_page_breaks_between_ordinary_blocks_and_the_child_starts_near_the_tail_share():
     blocks = []
     for _ in range(10):
         blocks += [PageBreak(), Paragraph((Text("x" * 10_000),))]
     weights = pdf._measure(tuple(blocks)).weights
-    index = pdf._tail_block(tuple(blocks), weights)
-    assert isinstance(blocks[index], PageBreak)
-    head = sum(weights[:index])
+    sections = pdf._sections(tuple(blocks), weights)
+    assert sections.breaks == list(range(2, 20, 2))  # not the page break that opens the document
+    assert sections.weights == [10_000] * 9
+    head = sum(weights[: sections.breaks[sections.first]])
     assert abs(head - sum(weights) * (1 - pdf._TAIL_SHARE)) <= 10_000
-    # A page break that opens the document, or follows another, is never chosen.
-    assert pdf._tail_block((PageBreak(), PageBreak(), *blocks[1:]), [0, 0, *weights[1:]]) != 1
+    # A page break that follows another opens no section.
+    assert pdf._sections((PageBreak(), PageBreak(), *blocks[1:]), [0, 0, *weights[1:]]).breaks[0] == 3
     # Nor one before contents, whose page numbers the first part writes.
     with_contents = (*blocks[:9], Contents((Text("Contents"),)), *blocks[9:])
-    assert pdf._tail_block(with_contents, [*weights[:9], 0, *weights[9:]]) > 9
+    assert min(pdf._sections(with_contents, [*weights[:9], 0, *weights[9:]]).breaks) > 9
+
+
+def test_the_childs_further_shares_shrink_as_the_two_processes_near_each_other_and_hold_a_section_at_least():
+    sections = pdf._Sections(breaks=list(range(10)), weights=[10, 10, 10, 10, 10, 10, 10, 10, 10, 100], first=9)
+    assert sections.further_share(0, 9) == 6  # 0.3 of the 90 left: three sections
+    assert sections.further_share(3, 6) == 5  # 0.3 of 30 is less than a section: one
+    assert sections.further_share(0, 10) == 9  # the last section alone is more than 0.3 of all
+
+
+def test_section_claims_are_taken_from_the_front_and_the_back_until_they_meet():
+    with SectionClaims(6) as claims:
+        assert claims.take_back(lambda front, back: 4) == (4, 6)
+        assert claims.take_front(0) and claims.take_front(1)
+        assert claims.front == 2
+        assert claims.take_back(lambda front, back: 0) == (2, 4)  # never below what the front has taken
+        assert not claims.take_front(2)
+        assert claims.take_back(lambda front, back: 0) is None
+        assert claims.front == 2
+
+
+def test_section_claims_shared_with_a_child_give_each_section_to_one_process():
+    """The two processes race for 2,000 sections: every one is taken once, by one of them, the front's from the start and the back's from the end."""
+    if not can_fork():
+        pytest.skip("no fork on this machine")
+    count = 2000
+    with SectionClaims(count) as claims:
+
+        def take_from_the_back() -> list[tuple[int, int]]:
+            taken = []
+            while (share := claims.take_back(lambda front, back: back - 1)) is not None:
+                taken.append(share)
+            return taken
+
+        job = ForkedCall(take_from_the_back)
+        front = [section for section in range(count) if claims.take_front(section)]
+        back = [section for first, end in job.result() for section in range(first, end)]
+    assert front == list(range(len(front)))
+    assert sorted(front + back) == list(range(count))
 
 
 def test_blocks_passed_over_number_notes_and_open_outline_levels_as_built_blocks_do():

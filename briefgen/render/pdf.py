@@ -21,7 +21,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +84,7 @@ from .pdf_pack import (
     TextFace,
     logo_image,
 )
-from .pdf_split import LaidOutPages, NotReplayable, RecordingCanvas, check_fonts, frozen_font_error, replay_page, seed_fonts
+from .pdf_split import LaidOutPages, NotReplayable, RecordingCanvas, SectionClaims, check_fonts, frozen_font_error, replay_page, seed_fonts
 
 __all__ = ["LaidOutPdf", "heading_keys", "lay_out_pdf", "register_shipped_fonts", "render_pdf", "render_pdf_with_pages"]
 
@@ -150,17 +150,17 @@ class LaidOutPdf:
 
 def _lay_out(document: Document) -> _BriefDocTemplate:
     measures = _measure(document.blocks)
-    tail_block = _tail_block(document.blocks, measures.weights)
-    if tail_block is not None:
+    sections = _sections(document.blocks, measures.weights)
+    if sections is not None:
         try:
-            return _lay_out_in_two_parts(document, tail_block, measures.characters, footnote_counts=measures.footnotes)
+            return _lay_out_in_parts(document, sections, measures.characters, footnote_counts=measures.footnotes)
         except NotReplayable:
             pass  # the seed did not foresee something; lay everything out on one canvas
     return _lay_out_in_one_part(document)
 
 
 def _lay_out_in_one_part(document: Document, *, seed_characters: str | None = None) -> _BriefDocTemplate:
-    """Lay the whole document out on one canvas; with ``seed_characters``, its fonts seeded as for a two-part layout."""
+    """Lay the whole document out on one canvas; with ``seed_characters``, its fonts seeded as for a layout in parts."""
     sheet, story, flowables = _story(document)
     seed = None if seed_characters is None else _FontSeed(sheet.font_names, seed_characters)
     template = _BriefDocTemplate(document.metadata, sheet, _ledger(story, sheet), story, seed=seed)
@@ -168,53 +168,91 @@ def _lay_out_in_one_part(document: Document, *, seed_characters: str | None = No
     return template
 
 
-def _lay_out_in_two_parts(document: Document, tail_block: int, seed_characters: str, *, footnote_counts: list[int] | None = None) -> _BriefDocTemplate:
-    """Lay the blocks after ``tail_block`` (a page break) out separately, in a child process where one can run, and replay them after the rest.
+def _lay_out_in_parts(document: Document, sections: _Sections, seed_characters: str, *, footnote_counts: list[int] | None = None) -> _BriefDocTemplate:
+    """Lay the document's last ``sections`` out in a child process where one can run, and replay them after the rest, which is laid out here meanwhile.
 
-    Both canvases are seeded with ``seed_characters``, which must hold every character the
-    document's text is drawn with. Each part's flowables are built where it is laid out.
-    ``footnote_counts``, the footnotes each block numbers, saves counting them again.
+    The child takes the sections from ``sections.first`` on, then more from the back of
+    those this process has not reached, a share at a time, while this process takes them
+    from the front one by one, until the two meet: both end about together however the
+    machine shares its cores between them. Both canvases are seeded with
+    ``seed_characters``, which must hold every character the document's text is drawn
+    with. Each part's flowables are built where it is laid out. ``footnote_counts``, the
+    footnotes each block numbers, saves counting them again.
     """
     sheet = _sheet(document.style)
     seed = _FontSeed(sheet.font_names, seed_characters)
     if footnote_counts is None:
         footnote_counts = [_footnote_count(block) for block in document.blocks]
-    footnotes = sum(footnote_counts)
-    tail = _TailLayout(document, sheet, tail_block, footnotes, seed, footnote_counts=footnote_counts)
-    job = ForkedCall.start(tail.run)
-    with job or contextlib.nullcontext():
-        story = _StoryBuilder(sheet, document.blocks, footnote_count=footnotes)
-        head = story.build(stop=tail_block)
-        template = _BriefDocTemplate(document.metadata, sheet, _ledger(story, sheet), story, seed=seed)
-        template.build(head, canvasmaker=DocumentCanvas)
-        gc.freeze()  # see _laid_out
-        laid_out = job.result() if job is not None else tail.run()
-    template.append_pages(laid_out)
+    section_of = {page_break: number for number, page_break in enumerate(sections.breaks)}
+    with SectionClaims(len(sections.breaks)) as claims:
+        first = claims.take_back(lambda front, back: sections.first)  # before the child starts, so that this process never takes it
+        tail = _TailLayout(document, sheet, seed, sections, claims, first, footnote_counts=footnote_counts)
+        job = ForkedCall.start(tail.run)
+        with job or contextlib.nullcontext():
+            story = _StoryBuilder(sheet, document.blocks, footnote_count=sum(footnote_counts))
+            head = story.build(goes_on=lambda index: index not in section_of or claims.take_front(section_of[index]))
+            template = _BriefDocTemplate(document.metadata, sheet, _ledger(story, sheet), story, seed=seed)
+            template.build(head, canvasmaker=DocumentCanvas)
+            gc.freeze()  # see _laid_out
+            parts = job.result() if job is not None else tail.run()
+            taken_here = claims.front
+    for part in _in_order(parts, taken_here, len(sections.breaks)):
+        template.append_pages(part)
     return template
 
 
-class _TailLayout:
-    """The blocks after a page break, built and laid out on a recording canvas of their own."""
+def _in_order(parts: list[tuple[int, int, LaidOutPages]], start: int, end: int) -> list[LaidOutPages]:
+    """Return the pages of ``parts`` (each with the range of sections it holds) in order, checking that they hold sections ``start … end - 1``, each once."""
+    ordered = sorted(parts, key=lambda part: part[0])
+    if [first for first, _, _ in ordered] != [start, *(last for _, last, _ in ordered[:-1])] or (ordered[-1][1] if ordered else start) != end:
+        raise NotReplayable("the separately laid-out sections do not follow on from those laid out here")
+    return [pages for _, _, pages in ordered]
 
-    def __init__(self, document: Document, sheet: _StyleSheet, page_break: int, footnote_count: int, seed: _FontSeed, *, footnote_counts: list[int]) -> None:
+
+class _TailLayout:
+    """The sections a child process takes from the back of a document, each share built and laid out on a recording canvas of its own."""
+
+    def __init__(
+        self,
+        document: Document,
+        sheet: _StyleSheet,
+        seed: _FontSeed,
+        sections: _Sections,
+        claims: SectionClaims,
+        first: tuple[int, int] | None,
+        *,
+        footnote_counts: list[int],
+    ) -> None:
         self._document = document
         self._sheet = sheet
-        self._page_break = page_break
-        self._footnote_count = footnote_count
-        self._footnote_counts = footnote_counts
         self._seed = seed
+        self._sections = sections
+        self._claims = claims
+        self._first = first
+        self._footnote_counts = footnote_counts
 
-    def run(self) -> LaidOutPages:
-        """Build the part, lay it out and return its recorded pages."""
+    def run(self) -> list[tuple[int, int, LaidOutPages]]:
+        """Lay out the first share, then take and lay out more until none is left; return each share's range of sections and its recorded pages."""
+        parts = []
+        taken = self._first
+        while taken is not None:
+            parts.append((*taken, self._lay_out(*taken)))
+            taken = self._claims.take_back(self._sections.further_share)
+        return parts
+
+    def _lay_out(self, first: int, end: int) -> LaidOutPages:
+        """Lay out sections ``first … end - 1`` on a recording canvas of their own and return its pages."""
+        breaks = self._sections.breaks
+        stop = breaks[end] if end < len(breaks) else None
         sheet = self._sheet
-        story = _StoryBuilder(sheet, self._document.blocks, footnote_count=self._footnote_count)
-        flowables = story.build(keep_from=self._page_break + 1, footnote_counts=self._footnote_counts)
+        story = _StoryBuilder(sheet, self._document.blocks, footnote_count=sum(self._footnote_counts))
+        flowables = story.build(stop, keep_from=breaks[first] + 1, footnote_counts=self._footnote_counts)
         template = _BriefDocTemplate(self._document.metadata, sheet, _ledger(story, sheet), story, seed=self._seed, recording=True)
         try:
             template.build(flowables, canvasmaker=RecordingCanvas)
         except PDFError as error:
             raise frozen_font_error(error) or error
-        if story.footnotes_numbered != self._footnote_count:
+        if story.footnotes_numbered != sum(self._footnote_counts[:stop]):
             raise NotReplayable("the footnotes were counted differently from how they were numbered")
         check_fonts(template.canv, self._seed.font_names)
         return LaidOutPages(template.canv.pages, template.destination_pages, template.cover_pages)
@@ -275,27 +313,51 @@ def _heading_pages(document: Document, template: _BriefDocTemplate) -> dict[str,
 # Below this many characters of text a second process costs more than it saves (a
 # one-statement note has about 6,000; a ten-statement pack about 60,000).
 _TWO_PART_MINIMUM = 40_000
-# The share of the text laid out in the child, chosen so that both parts end together (the
-# parent replays the child's pages and writes the file only once both are done): the
-# first part's tables and contents take longer per character. Measured at 100 statements:
-# 0.55 left the parent waiting 0.14-0.22 s for the child.
-_TAIL_SHARE = 0.53
+# The share of the text the child takes first: less than half, since the first part's
+# tables and contents take longer per character, and less than would end both parts
+# together (0.53 at 100 statements), since it takes more later, a share at a time, from
+# the back of what this process has not reached.
+_TAIL_SHARE = 0.40
+# Each further share the child takes: this part of the text neither process has taken
+# (at least one section), so that the shares shrink as the two processes near each other.
+_FURTHER_SHARE = 0.3
 # Characters the renderer draws beyond the document's own text: list numbers, bullets and
 # footnote numbers.
 _RENDERER_CHARACTERS = "0123456789.•"
 
 
-def _tail_block(blocks: tuple, weights: list[int]) -> int | None:
-    """Return the index of the page break where ``blocks`` of ``weights`` are best split in two for layout, or None if they should not be."""
+class _Sections(NamedTuple):
+    """The sections of a document that either process of a layout in parts may lay out: each follows a page break and runs to the next."""
+
+    #: The index of the page break before each section, in order.
+    breaks: list[int]
+    #: The length of each section's text.
+    weights: list[int]
+    #: The section the child starts with, where about ``_TAIL_SHARE`` of the text is left.
+    first: int
+
+    def further_share(self, front: int, back: int) -> int:
+        """Return the first section of the child's next share when this process has taken the sections before ``front`` and the child those from ``back`` on."""
+        target = max(self.weights[back - 1], _FURTHER_SHARE * sum(self.weights[front:back]))
+        taken = 0
+        for section in range(back - 1, front - 1, -1):
+            taken += self.weights[section]
+            if taken >= target:
+                return section
+        return front
+
+
+def _sections(blocks: tuple, weights: list[int]) -> _Sections | None:
+    """Return the sections where ``blocks`` of ``weights`` can be split for layout in parts, or None if they should not be."""
     total = sum(weights)
     if total < _TWO_PART_MINIMUM:
         return None
-    target = total * (1 - _TAIL_SHARE)
     # The contents' page numbers are written by the part that holds them, so a cover or
     # contents never goes to the separate part.
     first = max((index for index, block in enumerate(blocks) if isinstance(block, (Cover, Contents))), default=-1) + 1
-    best: int | None = None
-    best_before = before = 0
+    breaks: list[int] = []
+    before_each: list[int] = []
+    before = 0
     for index, block in enumerate(blocks):
         # Only between two runs of ordinary content, so each part starts and ends as the whole would.
         if (
@@ -303,11 +365,17 @@ def _tail_block(blocks: tuple, weights: list[int]) -> int | None:
             and first < index < len(blocks) - 1
             and isinstance(blocks[index - 1], _PLAIN_BLOCKS)
             and isinstance(blocks[index + 1], _PLAIN_BLOCKS)
-            and (best is None or abs(before - target) < abs(best_before - target))
         ):
-            best, best_before = index, before
+            breaks.append(index)
+            before_each.append(before)
         before += weights[index]
-    return best
+    if not breaks:
+        return None
+    target = total * (1 - _TAIL_SHARE)
+    # The break nearest the target; the earlier one where two are as near.
+    start = min(range(len(breaks)), key=lambda section: abs(before_each[section] - target))
+    section_weights = [after - before for before, after in zip(before_each, [*before_each[1:], total])]
+    return _Sections(breaks, section_weights, start)
 
 
 _PLAIN_BLOCKS = (Heading, ParagraphBlock, ListBlock, TableBlock)
@@ -1137,18 +1205,28 @@ class _StoryBuilder:
         """How many footnotes the blocks built so far number, those left out by ``keep_from`` included."""
         return self._inline.footnotes_numbered
 
-    def build(self, stop: int | None = None, *, keep_from: int = 0, footnote_counts: list[int] | None = None) -> _LazyStory:
+    def build(
+        self,
+        stop: int | None = None,
+        *,
+        keep_from: int = 0,
+        footnote_counts: list[int] | None = None,
+        goes_on: Callable[[int], bool] | None = None,
+    ) -> _LazyStory:
         """Return the flowables of the blocks before ``stop`` (all by default) from block ``keep_from`` on, built as platypus reaches them.
 
         The blocks before ``keep_from`` are counted or built and dropped, so that footnote
         numbers and outline levels run on as in the whole document; only the footnotes from
         there on join :attr:`footnotes`. ``footnote_counts``, the footnotes each block
-        numbers, saves counting them.
+        numbers, saves counting them. ``goes_on`` is asked, with its index, about each page
+        break the story reaches before it is built: where it says no, the story ends there.
         """
-        return _LazyStory(self._built_blocks(stop, keep_from, footnote_counts))
+        return _LazyStory(self._built_blocks(stop, keep_from, footnote_counts, goes_on))
 
-    def _built_blocks(self, stop: int | None, keep_from: int, footnote_counts: list[int] | None) -> Iterator[list[Flowable]]:
+    def _built_blocks(self, stop: int | None, keep_from: int, footnote_counts: list[int] | None, goes_on: Callable[[int], bool] | None) -> Iterator[list[Flowable]]:
         for index, block in enumerate(self._blocks[:stop]):
+            if goes_on is not None and type(block) is PageBreak and not goes_on(index):
+                return
             if index < keep_from and type(block) in _COUNTED_BLOCKS:
                 self._pass_over(block, None if footnote_counts is None else footnote_counts[index])
                 continue

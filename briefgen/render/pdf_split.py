@@ -11,12 +11,23 @@ use before anything is drawn (:func:`seed_fonts`), and the separate canvas is fr
 after seeding, so that anything unforeseen stops it (:class:`NotReplayable`) instead of
 encoding text differently. The page furniture (page numbers, running foot, markings) is
 drawn at replay, when the page's number in the whole document is known.
+
+Which sections go to which process is settled as they go (:class:`SectionClaims`): the
+document's own process takes them from the front, one at a time as its layout reaches
+them, and the other from the back, a share at a time, each share on a recording canvas
+of its own, until they meet; since replayed pages are the pages the document's canvas
+would have drawn, the file is the same wherever they meet.
 """
 
 from __future__ import annotations
 
+import contextlib
+import mmap
+import os
+import select
+import struct
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +38,7 @@ from reportlab.pdfgen.canvas import Canvas
 from .pdf_metrics import RememberedWidths
 from .pdf_text import QuickStateCanvas
 
-__all__ = ["LaidOutPages", "NotReplayable", "PageRecord", "RecordingCanvas", "check_fonts", "replay_page", "seed_fonts"]
+__all__ = ["LaidOutPages", "NotReplayable", "PageRecord", "RecordingCanvas", "SectionClaims", "check_fonts", "replay_page", "seed_fonts"]
 
 
 class NotReplayable(Exception):
@@ -155,3 +166,72 @@ def frozen_font_error(error: PDFError) -> NotReplayable | None:
     if "is already frozen" in str(error):
         return NotReplayable(str(error))
     return None
+
+
+class SectionClaims:
+    """Which of a document's last sections each of two processes lays out: one takes them from the front, the other from the back, until they meet.
+
+    A process and the child it forks share it (an anonymous shared mapping holds the two
+    counts); each change is made holding a lock, a pipe with one byte in it.
+    """
+
+    #: Seconds a process waits for the lock before it takes the other for lost (each holds it for microseconds).
+    PATIENCE = 10.0
+
+    def __init__(self, sections: int) -> None:
+        self._counts = mmap.mmap(-1, _COUNTS.size)
+        self._lock_read, self._lock_write = os.pipe()
+        os.write(self._lock_write, b"\0")
+        _COUNTS.pack_into(self._counts, 0, 0, sections)
+
+    @property
+    def front(self) -> int:
+        """How many sections the front's process has taken (sections ``0 … front - 1``)."""
+        with self._locked():
+            return _COUNTS.unpack_from(self._counts)[0]
+
+    def take_front(self, section: int) -> bool:
+        """Take ``section`` for the front's process, unless the back's has it; return whether it was taken."""
+        with self._locked():
+            front, back = _COUNTS.unpack_from(self._counts)
+            if section >= back:
+                return False
+            _COUNTS.pack_into(self._counts, 0, max(front, section + 1), back)
+            return True
+
+    def take_back(self, start: Callable[[int, int], int]) -> tuple[int, int] | None:
+        """Take sections for the back's process, from ``start(front, back)`` up to the first it has already taken, and return their range; None once the front's has all the rest."""
+        with self._locked():
+            front, back = _COUNTS.unpack_from(self._counts)
+            if back <= front:
+                return None
+            first = min(max(front, start(front, back)), back - 1)
+            _COUNTS.pack_into(self._counts, 0, front, first)
+            return first, back
+
+    def close(self) -> None:
+        """Let go of the shared counts and the lock, in this process."""
+        self._counts.close()
+        os.close(self._lock_read)
+        os.close(self._lock_write)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        ready, _, _ = select.select([self._lock_read], [], [], self.PATIENCE)
+        if not ready:
+            raise NotReplayable("the other process laying out the document stopped answering")
+        os.read(self._lock_read, 1)
+        try:
+            yield
+        finally:
+            os.write(self._lock_write, b"\0")
+
+    def __enter__(self) -> SectionClaims:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+#: The shared counts: sections taken from the front, first section taken from the back.
+_COUNTS = struct.Struct("<qq")
