@@ -168,3 +168,21 @@ def test_usage_errors_exit_with_code_two(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(FICTION)
     assert main(["build", "--format", "odt", "sources"]) == 2
     assert "unknown format odt" in capsys.readouterr().err
+
+
+def test_a_build_leaves_what_it_imported_out_of_collections_while_it_runs_and_nothing_frozen_after(tmp_path, monkeypatch):
+    """The modules a build imports live as long as the process: collections during the build skip them, and the caller's heap is as it was afterwards."""
+    import gc
+
+    from briefgen import cli
+
+    workspace = tmp_path / "ws"
+    shutil.copytree(Path(__file__).resolve().parent / "data" / "veloria", workspace)
+    monkeypatch.chdir(workspace)
+    frozen_during: list[int] = []
+    check_and_build = cli._check_and_build
+    monkeypatch.setattr(cli, "_check_and_build", lambda args, worker: frozen_during.append(gc.get_freeze_count()) or check_and_build(args, worker))
+    assert gc.get_freeze_count() == 0
+    assert main(["build", "--quiet"]) == 0
+    assert frozen_during[0] > 10_000
+    assert gc.get_freeze_count() == 0
