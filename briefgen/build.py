@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .compose import ComposedMarkup, MarkupSink, TemplateSet, compose_email, compose_note_markup, compose_pack_markup, read_markup
 from .document import Document, Style
-from .forked import ByteParts, ForkedCall, StreamingCall, Worker, WorkerCall, can_fork
+from .forked import ByteParts, ForkedCall, StreamingCall, Worker, WorkerCall, call_in_background, can_fork
 from .workspace import LoadedPack, LoadedStatement
 
 #: Attachments above this size are refused by many mail servers.
@@ -139,27 +139,36 @@ def _render(source: Document | ComposedMarkup, formats: list[str], templates: Te
                 rendered["pdf"], page_numbers = _render_pdf(document)
             else:
                 running.enter_context(pdf_job)
-        if pdf_job is not None:
+        if pdf_job is None:
+            rendered.update(_render_beside_pdf(document, formats, templates, step, page_numbers))
+        else:
             page_numbers = lambda: pdf_job.result()[1]  # called once, after the body
-        # The DOCX waits for the PDF's page numbers at its end, so the others go first.
-        if "ics" in formats:
-            from .render.ics import render_ics
-
-            step("ics")
-            rendered["ics"] = render_ics(document)
-        if "md" in formats:
-            from .render.md import render_markdown
-
-            step("md")
-            rendered["md"] = render_markdown(document)
-        if "docx" in formats:
-            from .render.docx import render_docx
-
-            step("docx")
-            rendered["docx"] = render_docx(document, templates.reference_docx, page_numbers=page_numbers)
-        if pdf_job is not None:
+            # The PDF takes the cores first: what is rendered here waits for its page
+            # numbers anyway, and is done while the PDF's file is written (one core).
+            rendered.update(call_in_background(lambda: _render_beside_pdf(document, formats, templates, step, page_numbers)))
             rendered["pdf"] = pdf_job.result()[0]
     return {extension: rendered[extension] for extension in formats if extension in rendered}
+
+
+def _render_beside_pdf(document: Document, formats: list[str], templates: TemplateSet, step: Step, page_numbers: dict[str, int] | Callable[[], dict[str, int]] | None) -> dict[str, bytes]:
+    """Render the formats of ``formats`` other than the PDF, the DOCX last: it waits for the PDF's ``page_numbers`` at its end."""
+    rendered: dict[str, bytes] = {}
+    if "ics" in formats:
+        from .render.ics import render_ics
+
+        step("ics")
+        rendered["ics"] = render_ics(document)
+    if "md" in formats:
+        from .render.md import render_markdown
+
+        step("md")
+        rendered["md"] = render_markdown(document)
+    if "docx" in formats:
+        from .render.docx import render_docx
+
+        step("docx")
+        rendered["docx"] = render_docx(document, templates.reference_docx, page_numbers=page_numbers)
+    return rendered
 
 
 def _render_pdf(document: Document) -> tuple[bytes, dict[str, int]]:

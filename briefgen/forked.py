@@ -19,11 +19,13 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, BinaryIO, Self
+from typing import Any, BinaryIO, Self, TypeVar
 
 from .errors import RenderStopped
 
-__all__ = ["ByteParts", "ForkedCall", "StreamingCall", "Worker", "WorkerCall", "can_fork"]
+__all__ = ["ByteParts", "ForkedCall", "StreamingCall", "Worker", "WorkerCall", "call_in_background", "can_fork"]
+
+T = TypeVar("T")
 
 
 def can_fork() -> bool:
@@ -34,6 +36,41 @@ def can_fork() -> bool:
     if sys.platform != "linux" or os.environ.get("BRIEFGEN_NO_FORK") or threading.active_count() > 1:
         return False
     return len(os.sched_getaffinity(0)) > 1
+
+
+#: How much less of a core the work of :func:`call_in_background` is given than the
+#: processes laying out a PDF beside it, as a nice value: at 10, a tenth of the core it
+#: shares with one of them, so that most of it runs once the layout is done, while the
+#: PDF's file is written on one core. At 100 statements (the DOCX's ~0.7 s), 10 rounds
+#: each, against no lowering: 5 gave 1.03 of the time, 10 gave 0.94, 19 gave 0.96.
+BACKGROUND_NICENESS = 10
+
+
+def call_in_background(function: Callable[[], T]) -> T:
+    """Return ``function()``, run in a thread scheduled at a lower priority (Linux), so that the processes laying out a PDF take the cores first; elsewhere, run here."""
+    if sys.platform != "linux" or not hasattr(os, "setpriority"):
+        return function()
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            # On Linux a nice value belongs to a thread: this process's other threads keep theirs.
+            thread = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + BACKGROUND_NICENESS))
+        except OSError:
+            pass  # not allowed here: it runs at the usual priority
+        try:
+            outcome.append((True, function()))
+        except BaseException as error:  # noqa: BLE001 (raised again in the calling thread)
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=run, name="briefgen-background", daemon=True)
+    worker.start()
+    worker.join()
+    succeeded, value = outcome[0]
+    if not succeeded:
+        raise value
+    return value
 
 
 class ForkedCall:

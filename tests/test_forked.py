@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -437,3 +438,21 @@ def test_a_template_that_fails_while_the_worker_reads_its_markup_is_reported_and
             build.render_composing(lambda sink: compose_pack_markup(pack, templates, sink=sink), ["docx", "pdf"], templates, lambda step: None, worker=worker)
         assert not worker.alive  # stopped, not left waiting for the rest of the markup
     assert time.monotonic() - started < 30
+
+
+def _own_niceness() -> tuple[int, int]:
+    return threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a nice value per thread is Linux's")
+def test_work_called_in_background_runs_at_a_lower_priority_and_this_thread_keeps_its_own():
+    from briefgen.forked import BACKGROUND_NICENESS, call_in_background
+
+    here, before = _own_niceness()
+    there, niceness = call_in_background(_own_niceness)
+    assert there != here
+    assert niceness == min(19, before + BACKGROUND_NICENESS)
+    assert _own_niceness() == (here, before)
+    assert threading.active_count() == 1  # the thread has ended: a fork is possible again
+    with pytest.raises(UsageError, match="the renderer refused"):
+        call_in_background(_refuse)
