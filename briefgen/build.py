@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .compose import ComposedMarkup, MarkupSink, TemplateSet, compose_email, compose_note_markup, compose_pack_markup, read_markup
+from .compose import ComposedMarkup, TemplateSet, compose_email, compose_note_markup, compose_pack_markup, read_markup
 from .document import Document, Style
 from .forked import ByteParts, ForkedCall, StreamingCall, Worker, WorkerCall, call_in_background, can_fork
 from .workspace import LoadedPack, LoadedStatement

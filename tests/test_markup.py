@@ -10,6 +10,7 @@ in pieces (:class:`briefgen.markup.MarkupReader`), cut anywhere, gives what the 
 from __future__ import annotations
 
 import gc
+import itertools
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -178,7 +179,7 @@ def read_in_pieces(html: str, cuts: list[int], source_name: str = "x"):
     """Return what a MarkupReader gives for ``html`` fed in pieces cut at ``cuts``, or the TemplateError it raises."""
     reader = MarkupReader(source_name)
     bounds = [0, *sorted(cuts), len(html)]
-    for start, end in zip(bounds, bounds[1:]):
+    for start, end in itertools.pairwise(bounds):
         reader.feed(html[start:end])
     try:
         return reader.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import re
+from typing import ClassVar
 
 import pytest
 
@@ -47,7 +48,7 @@ def _split(document):
 class _ChildFirst:
     """Stands in for ForkedCall: runs the child's part at once, here, before this process lays out its own, and records the shares it took."""
 
-    taken: list[tuple[int, int]] = []
+    taken: ClassVar[list[tuple[int, int]]] = []
 
     def __init__(self, function):
         self._parts = function()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from briefgen import sandbox
 from briefgen.errors import TemplateError
 from briefgen.models import Speaker
-from briefgen import sandbox
 from briefgen.sandbox import make_environment, render
 
 

@@ -29,7 +29,7 @@ import struct
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFError
@@ -226,7 +226,7 @@ class SectionClaims:
         finally:
             os.write(self._lock_write, b"\0")
 
-    def __enter__(self) -> SectionClaims:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
