@@ -8,6 +8,7 @@ ordinary one-canvas layout.
 from __future__ import annotations
 
 import gc
+import os
 import re
 from typing import ClassVar
 
@@ -17,7 +18,7 @@ from briefgen.document import Contents, Footnote, Heading, Link, ListBlock, Page
 from briefgen.forked import ForkedCall, can_fork
 from briefgen.render import pdf
 from briefgen.render.pdf import render_pdf_with_pages
-from briefgen.render.pdf_split import SectionClaims
+from briefgen.render.pdf_split import NotReplayable, SectionClaims
 from conftest import make_sample_document, make_sample_pack_document
 from helpers import pdf_pages_text
 
@@ -259,3 +260,14 @@ def test_a_layout_or_a_file_that_fails_leaves_nothing_frozen(long_pack, monkeypa
     with pytest.raises(ZeroDivisionError):
         laid_out.write()
     assert gc.get_freeze_count() == 0
+
+
+def test_section_claims_held_too_long_by_the_other_process_stop_the_layout_in_parts(monkeypatch):
+    """A process that holds the lock for longer than the patience has stopped (or been stopped): the claim fails as not replayable, which lays the document out on one canvas (as a character the seed missed does)."""
+    monkeypatch.setattr(SectionClaims, "PATIENCE", 0.05)
+    with SectionClaims(4) as claims:
+        os.read(claims._lock_read, 1)  # as if the other process held it and never let go
+        with pytest.raises(NotReplayable, match="stopped answering"):
+            claims.take_front(0)
+        with pytest.raises(NotReplayable, match="stopped answering"):
+            claims.take_back(lambda front, back: 0)
