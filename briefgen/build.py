@@ -11,12 +11,13 @@ import dataclasses
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-from .compose import ComposedMarkup, TemplateSet, compose_email, compose_note_markup, compose_pack_markup, read_markup
+from . import pdf_worker
+from .compose import ComposedMarkup, TemplateSet, compose_email, compose_note_markup, compose_pack_markup
 from .document import Document, Style
-from .forked import ByteParts, ForkedCall, StreamingCall, Worker, WorkerCall, call_in_background, can_fork
+from .forked import ForkedCall, StreamingCall, Worker, WorkerCall, call_in_background, can_fork
 from .workspace import LoadedPack, LoadedStatement
 
 #: Attachments above this size are refused by many mail servers.
@@ -42,17 +43,6 @@ def slug(text: str, limit: int = 60) -> str:
     ascii_text = unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode()
     words = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     return words[:limit].rstrip("-") or "pack"
-
-
-def start_pdf_worker() -> Worker | None:
-    """Start the process that will lay out PDFs, while this one is still small; None where no fork is possible or it fails (PDFs are then laid out here).
-
-    Forked once the workspace is loaded and composed, it would start with all of that
-    (at 1000 statements, some 150 MB counted against it); started first, it is sent only
-    each document (as its markup, where it has that), and imports reportlab while this
-    process loads the workspace.
-    """
-    return Worker.start(warm_up=_prepare_pdf_worker)
 
 
 def render_document(document: Document, formats: list[str], templates: TemplateSet, step: Step, *, worker: Worker | None = None) -> dict[str, bytes]:
@@ -93,7 +83,7 @@ class _MarkupToWorker:
 
     def begin(self, source_name: str, style: Style) -> None:
         """Start the worker's call that reads the markup and lays the PDF out."""
-        self.call = self._worker.stream(_render_pdf_from_markup, source_name, style)
+        self.call = self._worker.stream(pdf_worker.render_pdf_from_markup, source_name, style)
 
     def write(self, piece: str) -> None:
         """Send the next piece of the markup to the worker."""
@@ -122,21 +112,21 @@ def _render(source: Document | ComposedMarkup, formats: list[str], templates: Te
                 # Markup is one string, sent at once; the document it makes would be pickled
                 # object by object (0.16 s at 100 statements, ~2 s at 1000), and the worker
                 # reads it in the time this process does.
-                pdf_job = worker.stream(_render_pdf_from_markup, source.source_name, source.style)
+                pdf_job = worker.stream(pdf_worker.render_pdf_from_markup, source.source_name, source.style)
                 running.enter_context(pdf_job)
                 pdf_job.send(source.html)
                 pdf_job.end()
             else:
                 shell = dataclasses.replace(source, blocks=())
-                pdf_job = worker.submit(_render_pdf_from_blocks, shell, items=source.blocks)
+                pdf_job = worker.submit(pdf_worker.render_pdf_from_blocks, shell, items=source.blocks)
                 running.enter_context(pdf_job)
         document = source.read() if isinstance(source, ComposedMarkup) else source
         if lays_out_pdf and pdf_job is None:
             if can_fork():
                 _import_pdf_renderer_once_forked_children_have()
-            pdf_job = ForkedCall.start(_render_pdf, document)
+            pdf_job = ForkedCall.start(pdf_worker.render_pdf, document)
             if pdf_job is None:
-                rendered["pdf"], page_numbers = _render_pdf(document)
+                rendered["pdf"], page_numbers = pdf_worker.render_pdf(document)
             else:
                 running.enter_context(pdf_job)
         if pdf_job is None:
@@ -171,40 +161,8 @@ def _render_beside_pdf(document: Document, formats: list[str], templates: Templa
     return rendered
 
 
-def _render_pdf(document: Document) -> tuple[bytes, dict[str, int]]:
-    """Return the PDF of ``document`` and the page number of each heading (see ``heading_keys``)."""
-    from .render.pdf import render_pdf_with_pages
-
-    return render_pdf_with_pages(document)
-
-
-def _render_pdf_from_blocks(shell: Document, blocks: list) -> tuple[ByteParts, dict[str, int]]:
-    """In a worker: return the PDF of ``shell`` with ``blocks`` (sent one by one, and emptied here), in parts sent back as one bytes object, and its heading pages."""
-    from .render.pdf import lay_out_pdf
-
-    laid_out = lay_out_pdf(dataclasses.replace(shell, blocks=tuple(blocks)))
-    # Nothing holds the document now: a long pack's (tens of MB) is freed before the file is written.
-    blocks.clear()
-    return ByteParts(laid_out.write()), laid_out.heading_pages
-
-
-def _render_pdf_from_markup(source_name: str, style: Style, pieces: Iterator[str]) -> tuple[ByteParts, dict[str, int]]:
-    """In a worker: return the PDF of the document whose markup comes in ``pieces``, each read as it comes, as :func:`_render_pdf_from_blocks` does."""
-    document = read_markup(pieces, source_name, style)  # the markup is let go of: tens of MB at 1000 statements
-    shell, blocks = dataclasses.replace(document, blocks=()), list(document.blocks)
-    del document  # so that emptying the list lets go of the blocks
-    return _render_pdf_from_blocks(shell, blocks)
-
-
 def _import_pdf_renderer() -> None:
     from .render import pdf  # noqa: F401
-
-
-def _prepare_pdf_worker() -> None:
-    """Import reportlab and register the shipped fonts, in a worker waiting for its first document (30 ms it would otherwise spend after the document arrives)."""
-    from .render import pdf
-
-    pdf.register_shipped_fonts()
 
 
 _documents_forked = 0

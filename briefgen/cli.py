@@ -148,16 +148,21 @@ class _Progress:
 
 def command_build(args: argparse.Namespace) -> int:
     """Check, then build packs (briefing*.yaml) and statement notes into output files."""
-    from .build import start_pdf_worker
+    from .pdf_worker import start_pdf_worker
 
-    # What is alive now (the modules imported, some 90,000 objects) lives as long as the
-    # process: frozen, the collections while loading, composing and rendering, here and in
-    # the worker forked next, leave it out instead of walking it every time.
+    # What is alive now lives as long as the process (the modules imported): frozen, the
+    # collections while loading, composing and rendering, here and in the worker forked
+    # next, leave it out instead of walking it every time.
     gc.freeze()
     try:
-        # Started before anything is loaded, so that it never holds the loaded workspace.
+        # Started before anything is loaded, so that it never holds the loaded workspace,
+        # and before the rest of briefgen is imported here, so that it imports reportlab
+        # meanwhile (a note's PDF waited for that import).
         lays_out_pdf = not args.format or bool({"docx", "pdf"} & set(_parse_formats(args.format)))
         with (start_pdf_worker() if lays_out_pdf else None) or contextlib.nullcontext() as worker:
+            from . import build, workspace  # noqa: F401 (imported here while the worker imports reportlab)
+
+            gc.freeze()  # those modules too, some 90,000 objects with the ones before
             return _check_and_build(args, worker)
     finally:
         gc.unfreeze()

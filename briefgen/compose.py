@@ -17,7 +17,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Annotated, Any, Protocol
 
 from jinja2 import pass_context
@@ -27,8 +26,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from .document import Document, EmailDraft, Style
 from .errors import Diagnostic, DiagnosticsError, Location, error, printable
 from .citations import normalise
-from .collector import collector_paused
-from .markup import MarkupReader
+from .markup import read_markup
 from .models import PartialDate, describe_value
 from .resources import SHIPPED_FAMILIES, TEMPLATES_DIR, shipped_family
 from .validate import validate_model
@@ -311,23 +309,13 @@ def _source_name(templates: TemplateSet, name: str) -> str:
 
 
 class MarkupSink(Protocol):
-    """Takes a template's markup as it is written, to read it elsewhere before the template has finished (see :func:`read_markup`)."""
+    """Takes a template's markup as it is written, to read it elsewhere before the template has finished (see :func:`briefgen.markup.read_markup`)."""
 
     def begin(self, source_name: str, style: Style) -> None:
         """Start a document of the house style ``style`` whose markup comes from the template ``source_name``."""
 
     def write(self, piece: str) -> None:
         """Take the next piece of the markup; never raise (the template is still running)."""
-
-
-def read_markup(pieces: Iterable[str], source_name: str, style: Style) -> Document:
-    """Return the document of the house style ``style`` that the markup, in consecutive ``pieces`` from the template ``source_name``, describes, reading each piece as it comes."""
-    reader = MarkupReader(source_name)
-    with collector_paused():  # between pieces too: a collection there walks all that has been read
-        for piece in pieces:
-            reader.feed(piece)
-    metadata, blocks, events = reader.close()
-    return Document(metadata, blocks, style, events)
 
 
 class ComposedMarkup:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from html import unescape
 from html.parser import HTMLParser
 
@@ -31,6 +32,7 @@ from .document import (
     CalendarEvent,
     Contents,
     Cover,
+    Document,
     Footnote,
     Heading,
     Inline,
@@ -40,6 +42,7 @@ from .document import (
     Metadata,
     PageBreak,
     Paragraph,
+    Style,
     Table,
     Text,
 )
@@ -432,6 +435,16 @@ def _feed_plain_tags(parser: _SubsetParser, html: str, end: int | None = None) -
                 parser.handle_starttag(tag, attrs)
         position = match.end()
     return True
+
+
+def read_markup(pieces: Iterable[str], source_name: str, style: Style) -> Document:
+    """Return the document of the house style ``style`` that the markup, in consecutive ``pieces`` from the template ``source_name``, describes, reading each piece as it comes."""
+    reader = MarkupReader(source_name)
+    with collector_paused():  # between pieces too: a collection there walks all that has been read
+        for piece in pieces:
+            reader.feed(piece)
+    metadata, blocks, events = reader.close()
+    return Document(metadata, blocks, style, events)
 
 
 def parse_markup(html: str, source_name: str) -> tuple[Metadata, tuple[Block, ...], tuple[CalendarEvent, ...]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from briefgen import build
+from briefgen import build, pdf_worker
 from briefgen.cli import main
 from briefgen.errors import RenderStopped, UsageError
 from briefgen.forked import ByteParts, ForkedCall, Worker, can_fork
@@ -106,7 +106,7 @@ def test_a_build_whose_pdf_process_is_killed_says_so_and_keeps_the_previous_outp
     monkeypatch.chdir(workspace)
     assert main(["build", "--quiet"]) == 0
     before = {path.name: path.read_bytes() for path in (workspace / "output").iterdir()}
-    monkeypatch.setattr(build, "_render_pdf_from_blocks", _kill_myself_rendering)
+    monkeypatch.setattr(pdf_worker, "render_pdf_from_blocks", _kill_myself_rendering)
     capsys.readouterr()
     assert main(["build", "--quiet"]) == 1
     message = capsys.readouterr().err
@@ -258,7 +258,7 @@ def test_where_fork_fails_the_pdf_is_laid_out_here_and_nothing_leaks(tmp_path, m
     monkeypatch.setattr(os, "fork", refuse_to_fork)
     open_before = len(os.listdir("/proc/self/fd"))
     assert ForkedCall.start(time.sleep, 0) is None
-    assert build.start_pdf_worker() is None
+    assert pdf_worker.start_pdf_worker() is None
     assert len(os.listdir("/proc/self/fd")) == open_before  # the pipes made for the children are closed
     assert main(["build", "--quiet", "--out", "here"]) == 0
     forked = {path.name: path.read_bytes() for path in (workspace / "forked").iterdir()}
