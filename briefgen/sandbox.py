@@ -43,7 +43,7 @@ OUTPUT_LIMIT = 20_000_000
 """Characters one template may write for up to 100 statements; also the longest string or list it may build."""
 
 WRITE_PIECE = 65_536
-"""Characters of output a render gives its ``write`` at a time: a pack's markup in some fifty pieces per hundred statements."""
+"""Characters of output a render gives its ``write`` at a time: a pack's markup in some twenty pieces per hundred statements."""
 
 OUTPUT_PER_STATEMENT = 200_000
 """Characters a pack's template may write per statement, when that allows more than OUTPUT_LIMIT.
