@@ -205,21 +205,8 @@ class Worker:
         ``items`` are pickled one by one: a pickler remembers every object it has written,
         which for a long sequence in one piece would cost as much memory as the objects.
         """
-        if not self.alive:
-            raise RenderStopped("the child process rendering documents has stopped; nothing was written")
-        if self._pending is not None:
-            self._pending.collect()  # one call at a time: its answer is read, and kept for it, first
         items = list(items) if items else None
-        try:
-            pickle.dump((function, args, None if items is None else len(items)), self._requests, protocol=pickle.HIGHEST_PROTOCOL)
-            for item in items or ():
-                pickle.dump(item, self._requests, protocol=pickle.HIGHEST_PROTOCOL)
-            self._requests.flush()
-        except BrokenPipeError:
-            raise RenderStopped(f"the child process rendering the document {self._lose()}; nothing was written") from None
-        except BaseException:
-            self.stop()  # a request cut short (an argument that cannot be pickled) would leave it reading garbage
-            raise
+        self._send_request(function, args, None if items is None else len(items), items or ())
         self._pending = WorkerCall(self)
         return self._pending
 
@@ -229,20 +216,26 @@ class Worker:
         The worker starts the call at once and takes each item as it comes, while this
         process is still making the next one.
         """
+        self._send_request(function, args, _STREAMED, ())
+        self._pending = StreamingCall(self)
+        return self._pending
+
+    def _send_request(self, function: Callable[..., Any], args: tuple[Any, ...], count: int | None, items: Iterable[Any]) -> None:
+        """Send a call's function, arguments and item count, then ``items`` one by one, once the call before it has answered."""
         if not self.alive:
             raise RenderStopped("the child process rendering documents has stopped; nothing was written")
         if self._pending is not None:
-            self._pending.collect()
+            self._pending.collect()  # one call at a time: its answer is read, and kept for it, first
         try:
-            pickle.dump((function, args, _STREAMED), self._requests, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((function, args, count), self._requests, protocol=pickle.HIGHEST_PROTOCOL)
+            for item in items:
+                pickle.dump(item, self._requests, protocol=pickle.HIGHEST_PROTOCOL)
             self._requests.flush()
         except BrokenPipeError:
             raise RenderStopped(f"the child process rendering the document {self._lose()}; nothing was written") from None
         except BaseException:
-            self.stop()
+            self.stop()  # a request cut short (an argument that cannot be pickled) would leave it reading garbage
             raise
-        self._pending = StreamingCall(self)
-        return self._pending
 
     def _receive(self) -> tuple[bool, Any]:
         """Read the outcome of the call in progress."""
