@@ -26,6 +26,7 @@ import mmap
 import os
 import select
 import struct
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -181,6 +182,8 @@ class SectionClaims:
     def __init__(self, sections: int) -> None:
         self._counts = mmap.mmap(-1, _COUNTS.size)
         self._lock_read, self._lock_write = os.pipe()
+        # Both processes may see the byte at once; the one that does not get it waits again.
+        os.set_blocking(self._lock_read, False)
         os.write(self._lock_write, b"\0")
         _COUNTS.pack_into(self._counts, 0, 0, sections)
 
@@ -217,10 +220,15 @@ class SectionClaims:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        ready, _, _ = select.select([self._lock_read], [], [], self.PATIENCE)
-        if not ready:
-            raise NotReplayable("the other process laying out the document stopped answering")
-        os.read(self._lock_read, 1)
+        deadline = time.monotonic() + self.PATIENCE
+        while True:
+            try:
+                os.read(self._lock_read, 1)
+                break
+            except BlockingIOError:  # the other process holds it
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self._lock_read], [], [], left)[0]:
+                    raise NotReplayable("the other process laying out the document stopped answering") from None
         try:
             yield
         finally:
